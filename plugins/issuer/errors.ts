@@ -1,0 +1,10 @@
+import createError from '@fastify/error'
+
+export const KeyFileInvalidError = createError<[string, string]>(
+  'ISSUER_KEY_INVALID', 'Signing key %s is unusable: %s', 500)
+
+export const KeyRingMissingError = createError<[string]>(
+  'ISSUER_KEY_RING_MISSING', 'No key ring in %s: run `npm run keys:generate` (or start with `npm run dev`)', 500)
+
+export const NoActiveKeyError = createError<[string]>(
+  'ISSUER_NO_ACTIVE_KEY', 'The key ring in %s has no active key', 500)

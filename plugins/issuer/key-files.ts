@@ -1,0 +1,93 @@
+// The PEM-file backend of the key ring: `<kid>.pem` (mode 0600) per key and `keyring.json`
+// naming each key's state. Every write is a temp file + rename, so a reader never sees half a file.
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { KeyFileInvalidError, KeyRingMissingError } from './errors.js'
+import { generatePrivateKeyPem, parseSigningKey, type SigningKey } from './key-material.js'
+
+export const MANIFEST_FILE = 'keyring.json'
+
+const KeyRecordSchema = Type.Object({
+  kid: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+  state: Type.Union([Type.Literal('next'), Type.Literal('active'), Type.Literal('retired')]),
+  createdAt: Type.String(),
+  retiredAt: Type.Optional(Type.String())
+})
+const ManifestSchema = Type.Object({ keys: Type.Array(KeyRecordSchema) })
+
+export type KeyRecord = Static<typeof KeyRecordSchema>
+export type LoadedKey = KeyRecord & SigningKey
+
+/** Writes `data` so that `path` holds either the old or the new content, never a mix. */
+export async function writeFileAtomic (path: string, data: string, mode = 0o600): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  await writeFile(temp, data, { mode })
+  await rename(temp, path)
+}
+
+async function readManifest (dir: string): Promise<KeyRecord[]> {
+  const path = join(dir, MANIFEST_FILE)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new KeyRingMissingError(dir)
+    throw new KeyFileInvalidError(path, (err as Error).message)
+  }
+  let manifest: unknown
+  try {
+    manifest = JSON.parse(text)
+  } catch {
+    throw new KeyFileInvalidError(path, 'not valid JSON')
+  }
+  if (!Value.Check(ManifestSchema, manifest)) throw new KeyFileInvalidError(path, 'not a key ring manifest')
+  return manifest.keys
+}
+
+async function readKey (dir: string, record: KeyRecord): Promise<LoadedKey> {
+  const path = join(dir, `${record.kid}.pem`)
+  let pem: Buffer
+  try {
+    pem = await readFile(path)
+  } catch (err) {
+    throw new KeyFileInvalidError(path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable')
+  }
+  const key = parseSigningKey(pem, path)
+  if (key.kid !== record.kid) throw new KeyFileInvalidError(path, `its thumbprint is ${key.kid}, not the file name`)
+  return { ...record, ...key }
+}
+
+/** Loads and checks every key named by the manifest; fails naming the first bad file. */
+export async function loadKeyFiles (dir: string): Promise<LoadedKey[]> {
+  const records = await readManifest(dir)
+  return Promise.all(records.map((record) => readKey(dir, record)))
+}
+
+/** Adds a new key in `state` to the folder (PEM first, then the manifest that names it). */
+export async function addKeyFile (dir: string, state: KeyRecord['state']): Promise<KeyRecord> {
+  const pem = generatePrivateKeyPem()
+  const { kid } = parseSigningKey(pem, 'generated key')
+  await writeFileAtomic(join(dir, `${kid}.pem`), pem)
+  return { kid, state, createdAt: new Date().toISOString() }
+}
+
+export async function writeManifest (dir: string, keys: KeyRecord[]): Promise<void> {
+  await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify({ keys }, null, 2) + '\n')
+}
+
+/** Creates a key ring (an active key and the next one) in `dir` unless one is there already. */
+export async function ensureKeyFiles (dir: string): Promise<{ created: boolean }> {
+  try {
+    await readManifest(dir)
+    return { created: false }
+  } catch (err) {
+    if (!(err instanceof KeyRingMissingError)) throw err
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const keys = [await addKeyFile(dir, 'active'), await addKeyFile(dir, 'next')]
+  await writeManifest(dir, keys)
+  return { created: true }
+}

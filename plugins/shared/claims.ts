@@ -1,0 +1,23 @@
+// What both plugins agree on: the access token's header type and claim set (RFC 9068).
+// Imports neither plugin, so the verifier stays installable without the issuer.
+import { Type, type Static } from '@sinclair/typebox'
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+
+/** Claims of an access token, as the issuer signs them and the verifier hands them to routes. */
+export const AccessTokenClaimsSchema = Type.Object({
+  iss: Type.String(),
+  sub: Type.String({ minLength: 1 }),
+  aud: Type.Union([Type.String(), Type.Array(Type.String())]),
+  exp: Type.Integer(),
+  iat: Type.Integer(),
+  jti: Type.String(),
+  client_id: Type.String(),
+  scope: Type.String(),
+  username: Type.Optional(Type.String()),
+  roles: Type.Optional(Type.Array(Type.String()))
+})
+export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
+
+/** Claims the issuer is asked to put in a token; it adds iss, aud, exp, iat and jti itself. */
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'roles'>

@@ -1,0 +1,44 @@
+// buildApp: the whole auth service, without listening (tests build it; server.ts runs it).
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import issuer from '../../plugins/issuer/index.js'
+import { errorHandler } from '../shared/error-handler.js'
+import { HealthSchema } from '../shared/schemas.js'
+import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
+import store from './store/index.js'
+
+export interface AuthAppOptions {
+  issuer: string
+  audience: string
+  accessTokenTtl: number
+  keysDir: string
+  jwksMaxAge: number
+  databaseUrl: string
+  login: LoginRouteOptions
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildApp (options: AuthAppOptions) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Strict bodies: `password: true` is a 400, not the string "true"; unknown fields are refused.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler(errorHandler)
+  await app.register(rateLimit, { global: false })
+  await app.register(store, { url: options.databaseUrl })
+  await app.register(issuer, {
+    issuer: options.issuer,
+    audience: options.audience,
+    accessTokenTtl: options.accessTokenTtl,
+    keysDir: options.keysDir,
+    jwksMaxAge: options.jwksMaxAge
+  })
+  await app.register(loginRoutes, options.login)
+  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))
+  return app
+}
+
+export type AuthApp = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,15 @@
+// Request and response schemas of the auth service.
+import { Type, type Static } from '@sinclair/typebox'
+
+export const LoginBodySchema = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ minLength: 1, maxLength: 256 })
+}, { additionalProperties: false })
+export type LoginBody = Static<typeof LoginBodySchema>
+
+export const TokenResponseSchema = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' })
+})
+export type TokenResponse = Static<typeof TokenResponseSchema>

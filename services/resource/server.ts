@@ -1,0 +1,12 @@
+// Runs the resource service: environment, listen, graceful close.
+import { loggerOptions } from '../shared/config.js'
+import { devMode, listenWithGrace, loadDotEnv, runOrExit } from '../shared/server.js'
+import { buildApp } from './app.js'
+import { loadResourceEnv, resourceAppOptions } from './config.js'
+
+await runOrExit(async () => {
+  loadDotEnv()
+  const env = loadResourceEnv(process.env)
+  const app = await buildApp({ ...resourceAppOptions(env), logger: loggerOptions(env.LOG_LEVEL, devMode) })
+  await listenWithGrace(app, env.HOST, env.RESOURCE_PORT)
+})

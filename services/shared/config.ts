@@ -1,0 +1,38 @@
+// Reading a service's environment once, at start, against its TypeBox schema.
+import envSchema from 'env-schema'
+import type { Static, TObject } from '@sinclair/typebox'
+
+/**
+ * Validates `env` against `schema` (with defaults and string → number coercion).
+ * Throws one line that names the variable, e.g. `Invalid configuration: env/AUTH_PORT must be integer`.
+ */
+export function loadEnv<S extends TObject> (schema: S, env: NodeJS.ProcessEnv): Static<S> {
+  try {
+    return envSchema<Static<S>>({ schema, data: env, dotenv: false })
+  } catch (err) {
+    throw new Error(`Invalid configuration: ${(err as Error).message}`)
+  }
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+
+export const DURATION_PATTERN = '^[0-9]+[smhd]?$'
+
+/** `90`, `90s`, `15m`, `12h`, `30d` → seconds. */
+export function durationSeconds (value: string): number {
+  const match = /^([0-9]+)([smhd]?)$/.exec(value)
+  if (!match) throw new Error(`Invalid duration: ${value}`)
+  return Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1)
+}
+
+/** The audience both services agree on when TOKEN_AUDIENCE is not set. */
+export const DEFAULT_AUDIENCE = 'ssot-api'
+
+export const LogLevelSchema = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** pino options: JSON lines, or pretty lines for a person at a terminal (`--dev`). */
+export function loggerOptions (level: string, pretty: boolean) {
+  return pretty
+    ? { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+    : { level }
+}

@@ -1,0 +1,77 @@
+// Test helpers: each test builds its own services on real SQLite files, keys generated in a temp
+// folder, real listening sockets on loopback; teardown closes everything.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { ensureKeyFiles, type KeyRecord } from '../plugins/issuer/key-files.js'
+import { ensureUser } from '../services/auth/accounts.js'
+import { buildApp as buildAuthApp } from '../services/auth/app.js'
+import { authAppOptions, loadAuthEnv } from '../services/auth/config.js'
+import { buildApp as buildResourceApp } from '../services/resource/app.js'
+import { loadResourceEnv, resourceAppOptions } from '../services/resource/config.js'
+
+export type Env = Record<string, string>
+
+/** A fresh key ring (an active and a next key) in a temp folder of `t`. */
+export async function makeKeysDir (t: Test): Promise<string> {
+  const dir = join(t.testdir(), 'keys')
+  await ensureKeyFiles(dir)
+  return dir
+}
+
+/** The active key's kid and private PEM, for tests that forge tokens under our kid. */
+export async function activeKeyOf (keysDir: string): Promise<{ kid: string, privatePem: string }> {
+  const { keys } = JSON.parse(await readFile(join(keysDir, 'keyring.json'), 'utf8')) as { keys: KeyRecord[] }
+  const active = keys.find((key) => key.state === 'active')!
+  return { kid: active.kid, privatePem: await readFile(join(keysDir, `${active.kid}.pem`), 'utf8') }
+}
+
+/** The auth service, configured the way server.ts does it, from environment variables. */
+export async function buildAuth (t: Test, env: Env = {}) {
+  const dir = t.testdir()
+  const keysDir = env.KEYS_DIR ?? await makeKeysDir(t)
+  const app = await buildAuthApp(authAppOptions(loadAuthEnv({
+    DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, KEYS_DIR: keysDir, ...env
+  })))
+  t.teardown(() => app.close())
+  return Object.assign(app, { keysDir })
+}
+
+/** The auth service listening on a free loopback port; `url` is its address and its ISSUER_URL. */
+export async function startAuth (t: Test, env: Env = {}) {
+  const { port, close } = await reservePort()
+  await close()
+  const url = `http://127.0.0.1:${port}`
+  const app = await buildAuth(t, { ISSUER_URL: url, ...env })
+  await app.listen({ host: '127.0.0.1', port })
+  return Object.assign(app, { url })
+}
+
+/** The resource service listening on a free loopback port, trusting `issuer`. */
+export async function startResource (t: Test, issuer: string, env: Env = {}) {
+  const app = await buildResourceApp(resourceAppOptions(loadResourceEnv({ ISSUER_URL: issuer, ...env })))
+  t.teardown(() => app.close())
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  return Object.assign(app, { url })
+}
+
+export async function addUser (app: Awaited<ReturnType<typeof buildAuth>>, username: string, password: string, roles: string[] = []) {
+  await ensureUser(app.store.users, username, password, roles)
+}
+
+/** POST /auth/login over HTTP; returns the parsed answer and status. */
+export async function login (issuer: string, username: string, password: string) {
+  const response = await fetch(`${issuer}/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password })
+  })
+  return { status: response.status, body: await response.json() as Record<string, unknown> }
+}
+
+/** A loopback port nobody listens on (bound, then released). */
+export async function reservePort (): Promise<{ port: number, close: () => Promise<void> }> {
+  const { createServer } = await import('node:net')
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+}
