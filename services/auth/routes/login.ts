@@ -1,10 +1,11 @@
 // POST /auth/login: username + password → a short-lived access token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type {} from '@fastify/rate-limit'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorSchema } from '../../shared/schemas.js'
 import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js'
 import { createPasswordChecker } from '../passwords.js'
-import { LoginBodySchema, TokenResponseSchema } from '../schemas.js'
+import { LoginBodySchema, TokenResponseSchema, type LoginBody } from '../schemas.js'
 import { normaliseUsername } from '../store/users.js'
 
 export interface LoginRouteOptions {
@@ -23,12 +24,20 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteOptions> = async (
   const limitPerIp = fastify.rateLimit({
     max: opts.maxPerIp, timeWindow: opts.rateWindow * 1000, keyGenerator: (request) => `login-ip:${request.ip}`, errorResponseBuilder: tooMany
   })
-  const limitPerUsername = fastify.rateLimit({
+  // A second fastify.rateLimit() on the same route would be skipped (the plugin runs one limiter
+  // per request), so the per-username counter uses createRateLimit and answers 429 itself.
+  const usernameAttempts = fastify.createRateLimit({
     max: opts.maxPerUsername,
     timeWindow: opts.rateWindow * 1000,
-    keyGenerator: (request) => `login-user:${normaliseUsername((request.body as { username: string }).username)}`,
-    errorResponseBuilder: tooMany
+    keyGenerator: (request) => `login-user:${normaliseUsername((request.body as LoginBody).username)}`
   })
+  async function limitPerUsername (request: FastifyRequest, reply: FastifyReply) {
+    const attempts = await usernameAttempts(request)
+    if (!attempts.isAllowed && attempts.isExceeded) {
+      reply.header('retry-after', attempts.ttlInSeconds)
+      throw new TooManyAttemptsError(attempts.ttlInSeconds)
+    }
+  }
 
   fastify.post('/auth/login', {
     onRequest: limitPerIp,
