@@ -1,20 +1,27 @@
 // Test helpers: each test builds its own services on real SQLite files, keys generated in a temp
 // folder, real listening sockets on loopback; teardown closes everything.
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { ensureKeyFiles, type KeyRecord } from '../plugins/issuer/key-files.js'
 import { ensureUser } from '../services/auth/accounts.js'
-import { buildApp as buildAuthApp } from '../services/auth/app.js'
+import { buildApp as buildAuthApp, type AuthAppOptions } from '../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../services/auth/config.js'
 import { buildApp as buildResourceApp } from '../services/resource/app.js'
 import { loadResourceEnv, resourceAppOptions } from '../services/resource/config.js'
 
 export type Env = Record<string, string>
 
+/** The temp folder of `t`, created on first use (t.testdir() itself empties it on every call). */
+export function testDir (t: Test): string {
+  return existsSync(t.testdirName) ? t.testdirName : t.testdir()
+}
+
 /** A fresh key ring (an active and a next key) in a temp folder of `t`. */
 export async function makeKeysDir (t: Test): Promise<string> {
-  const dir = join(t.testdir(), 'keys')
+  const dir = join(testDir(t), 'keys')
   await ensureKeyFiles(dir)
   return dir
 }
@@ -27,12 +34,13 @@ export async function activeKeyOf (keysDir: string): Promise<{ kid: string, priv
 }
 
 /** The auth service, configured the way server.ts does it, from environment variables. */
-export async function buildAuth (t: Test, env: Env = {}) {
-  const dir = t.testdir()
+export async function buildAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOptions, 'logger'> = {}) {
+  const dir = testDir(t)
   const keysDir = env.KEYS_DIR ?? await makeKeysDir(t)
-  const app = await buildAuthApp(authAppOptions(loadAuthEnv({
-    DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, KEYS_DIR: keysDir, ...env
-  })))
+  const app = await buildAuthApp({
+    ...authAppOptions(loadAuthEnv({ DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, KEYS_DIR: keysDir, ...env })),
+    ...extra
+  })
   t.teardown(() => app.close())
   return Object.assign(app, { keysDir })
 }
@@ -65,6 +73,21 @@ export async function login (issuer: string, username: string, password: string)
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password })
   })
   return { status: response.status, body: await response.json() as Record<string, unknown> }
+}
+
+/**
+ * The environment for a child process a test starts. tap injects its coverage hooks into every
+ * child; a child that transpiles with tsx reports other line maps, so its coverage is turned off.
+ */
+export function childProcessEnv (extra: Env = {}): NodeJS.ProcessEnv {
+  return { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...extra }
+}
+
+/** A pino logger writing JSON lines into `lines`, for tests that read what was logged. */
+export function captureLogs (level = 'info') {
+  const lines: Array<Record<string, unknown>> = []
+  const stream = new Writable({ write (chunk, encoding, done) { lines.push(JSON.parse(String(chunk))); done() } })
+  return { lines, logger: { level, stream } }
 }
 
 /** A loopback port nobody listens on (bound, then released). */

@@ -1,12 +1,12 @@
 // buildApp: the whole auth service, without listening (tests build it; server.ts runs it).
 import Fastify, { type FastifyServerOptions } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { HealthSchema } from '../shared/schemas.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
 import store from './store/index.js'
+import throttle from './throttle.js'
 
 export interface AuthAppOptions {
   issuer: string
@@ -15,6 +15,10 @@ export interface AuthAppOptions {
   keysDir: string
   jwksMaxAge: number
   databaseUrl: string
+  /** PostgreSQL pool settings (ignored for SQLite). */
+  databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
+  /** Shared throttling counters for several replicas; unset: counted in this process. */
+  redisUrl?: string
   login: LoginRouteOptions
   logger?: FastifyServerOptions['logger']
 }
@@ -27,8 +31,8 @@ export async function buildApp (options: AuthAppOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler(errorHandler)
-  await app.register(rateLimit, { global: false })
-  await app.register(store, { url: options.databaseUrl })
+  await app.register(throttle, { redisUrl: options.redisUrl })
+  await app.register(store, { url: options.databaseUrl, ...options.databasePool })
   await app.register(issuer, {
     issuer: options.issuer,
     audience: options.audience,

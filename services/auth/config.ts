@@ -15,6 +15,10 @@ export const AuthEnvSchema = Type.Object({
   KEYS_DIR: Type.String({ minLength: 1, default: './keys', description: 'Folder of the PEM key ring' }),
   JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS'),
   DATABASE_URL: Type.String({ pattern: '^(sqlite:|postgres(ql)?://)', default: 'sqlite:./data/auth.sqlite' }),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections per replica' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 5000, description: 'Wait for a PostgreSQL connection' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000, description: 'PostgreSQL statement_timeout' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Shared login throttling counters (unset: in-process)' })),
   LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
   LOGIN_CLIENT_ID: Type.String({ minLength: 1, default: 'first-party-login', description: '`client_id` of tokens from /auth/login' }),
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
@@ -39,6 +43,12 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     keysDir: env.KEYS_DIR,
     jwksMaxAge: durationSeconds(env.JWKS_MAX_AGE),
     databaseUrl: env.DATABASE_URL,
+    databasePool: {
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeout: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeout: env.DATABASE_STATEMENT_TIMEOUT_MS
+    },
+    ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
     login: {
       clientId: env.LOGIN_CLIENT_ID,
       scope: env.LOGIN_SCOPE,

@@ -4,6 +4,7 @@ import t from 'tap'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
 import { durationSeconds } from '../../services/shared/config.js'
+import { childProcessEnv } from '../helper.js'
 
 t.test('defaults match DESIGN.md', async (t) => {
   const auth = loadAuthEnv({})
@@ -33,14 +34,9 @@ t.test('a bad value names its variable', async (t) => {
   t.throws(() => loadResourceEnv({ ISSUER_URL: 'localhost:3000' }), /ISSUER_URL/)
 })
 
-/** The environment without tap's loader and coverage hooks: a tsx child would report other line maps. */
-function childEnv (): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE_OPTIONS|NODE_V8_COVERAGE|_?TAP)/.test(name)))
-}
-
 t.test('the server stops with one clear line on a bad value', async (t) => {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: { ...childEnv(), AUTH_PORT: 'abc' }, encoding: 'utf8', timeout: 30_000
+    env: childProcessEnv({ AUTH_PORT: 'abc' }), encoding: 'utf8', timeout: 30_000
   })
   t.equal(result.status, 1)
   t.match(result.stderr.trim(), /^Invalid configuration: env\/AUTH_PORT must be integer$/)

@@ -11,7 +11,10 @@ function createStore (options: DatabaseOptions) {
 }
 
 async function storePlugin (fastify: FastifyInstance, options: DatabaseOptions) {
-  const store = createStore(options)
+  const store = createStore({
+    ...options,
+    onConnectionError: (err) => fastify.log.warn({ err: err.message }, 'database connection lost; it will be reopened on demand')
+  })
   fastify.addHook('onClose', () => store.db.destroy())
   await migrateToLatest(store.db)
   fastify.decorate('store', store)
