@@ -27,6 +27,8 @@ export interface KeyEntry {
   verify: (token: string) => unknown
 }
 
+const MIN_RSA_BITS = 2048
+
 const ALGORITHMS_BY_KEY_TYPE: Record<string, readonly string[]> = {
   RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
   'EC:P-256': ['ES256'],
@@ -44,7 +46,10 @@ function createEntry (jwk: Record<string, unknown>, fingerprint: string, rules: 
   const algorithms = algorithmsFor(jwk, rules.algorithms)
   if (algorithms.length === 0 || (jwk.use !== undefined && jwk.use !== 'sig')) return undefined
   try {
-    const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string
+    const publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+    // RFC 7518 §3.3: RSA keys of 2048 bits or more; a smaller one is a broken or hostile JWKS.
+    if ((publicKey.asymmetricKeyDetails?.modulusLength ?? MIN_RSA_BITS) < MIN_RSA_BITS) return undefined
+    const key = publicKey.export({ type: 'spki', format: 'pem' }) as string
     const verify = createVerifier({
       key,
       algorithms,
