@@ -58,7 +58,7 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
   }
 
   function onFailed (err: unknown): number {
-    lastError = err instanceof JwksFetchError ? err : new JwksFetchError(String(err), true)
+    lastError = err as JwksFetchError // fetchJson and parseKeySet throw nothing else
     discoveredJwksUrl = undefined // a failed fetch re-reads the discovery document next time
     if (lastError.timedOut) counters.timedOut++
     else counters.failed++

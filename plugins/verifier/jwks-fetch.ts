@@ -76,12 +76,11 @@ export async function fetchJson (url: string, timeout: number, stop: AbortSignal
     controller.signal.addEventListener('abort', () => reject(new JwksFetchError(`${url} gave no answer within ${timeout} ms`, true, true)))
   })
   try {
-    return await Promise.race([getJson(url, controller.signal), deadline])
-  } catch (err) {
-    if (err instanceof JwksFetchError) throw err
-    if (controller.signal.aborted) throw new JwksFetchError(`${url} gave no answer within ${timeout} ms`, true, true)
-    const cause = (err as { cause?: { code?: string, message?: string } }).cause
-    throw new JwksFetchError(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, true)
+    return await Promise.race([getJson(url, controller.signal).catch((err: unknown) => {
+      if (err instanceof JwksFetchError) throw err
+      // fetch rejects with a TypeError ("fetch failed", "terminated") whose `cause` says why.
+      throw new JwksFetchError(`cannot reach ${url}: ${(err as Error).message} (${String((err as Error).cause)})`, true)
+    }), deadline])
   } finally {
     clearTimeout(timer)
     stop.removeEventListener('abort', onStop)

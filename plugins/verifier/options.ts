@@ -13,8 +13,10 @@ const TrustedIssuerSchema = Type.Object({
 }, { additionalProperties: false })
 export type TrustedIssuer = Static<typeof TrustedIssuerSchema>
 
+const IssuerListSchema = Type.Array(TrustedIssuerSchema, { minItems: 1, maxItems: 20 })
+
 export const VerifierOptionsSchema = Type.Object({
-  issuer: Type.Union([Type.String({ minLength: 1 }), Type.Array(TrustedIssuerSchema, { minItems: 1, maxItems: 20 })], {
+  issuer: Type.Union([Type.String({ minLength: 1 }), IssuerListSchema], {
     description: 'Required. The exact `iss` to trust, or an allowlist of `{ issuer, jwksUrl? }`. ' +
       'A token\'s `iss` only picks one of these; it never chooses where keys come from.'
   }),
@@ -53,8 +55,12 @@ export function checkOptions (options: VerifierPluginOptions): VerifierOptions {
   const copy: Record<string, unknown> = structuredClone({ ...options })
   for (const key of FASTIFY_REGISTER_KEYS) delete copy[key]
   const withDefaults = Value.Default(VerifierOptionsSchema, copy)
+  // A list of issuers is checked on its own first: the union's error would not say which item is wrong.
+  const issuerList = (withDefaults as { issuer?: unknown }).issuer
+  const itemError = Array.isArray(issuerList) ? Value.Errors(IssuerListSchema, issuerList).First() : undefined
+  if (itemError) fail(`issuer${itemError.path.replaceAll('/', '.')}`, itemError.message)
   const error = Value.Errors(VerifierOptionsSchema, withDefaults).First()
-  if (error) fail(error.path.slice(1).replaceAll('/', '.') || '(root)', error.message)
+  if (error) fail(error.path.slice(1).replaceAll('/', '.'), error.message)
   const checked = withDefaults as VerifierOptions
   if (Array.isArray(checked.issuer) && checked.jwksUrl !== undefined) {
     fail('jwksUrl', 'set jwksUrl per issuer when issuer is an array')

@@ -47,8 +47,8 @@ export function preCheck (token: string, algorithms: readonly string[], issuers:
 /** Claim types and an `iat` not in the future (fast-jwt checks `iat` only against maxAge). */
 export function checkClaims (claims: unknown, clockToleranceSeconds: number): AccessTokenClaims {
   if (!claimsChecker.Check(claims)) {
-    const first = claimsChecker.Errors(claims).First()
-    throw tokenInvalid('bad_claims', `claim ${first?.path.slice(1) ?? ''} ${first?.message ?? 'is invalid'}`)
+    const first = claimsChecker.Errors(claims).First()!
+    throw tokenInvalid('bad_claims', `claim ${first.path.slice(1)} ${first.message}`)
   }
   if (claims.iat > Math.floor(Date.now() / 1000) + clockToleranceSeconds) {
     throw tokenInvalid('not_yet_valid', 'the token was issued in the future')

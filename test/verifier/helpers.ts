@@ -16,17 +16,20 @@ export interface TestKey {
   privatePem: string
 }
 
-export function makeKey (kid = randomBytes(32).toString('base64url')): TestKey {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }
+export function makeKey (kid = randomBytes(32).toString('base64url'), alg: 'RS256' | 'ES256' = 'RS256'): TestKey {
+  const { publicKey, privateKey } = alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' }
   return { kid, jwk, privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }
 }
 
 /** A signed access token; `claims` and `header` override the honest defaults. */
-export function signToken (key: Pick<TestKey, 'kid' | 'privatePem'>, issuer: string, claims: Record<string, unknown> = {},
+export function signToken (key: Pick<TestKey, 'kid' | 'privatePem'> & { jwk?: object }, issuer: string, claims: Record<string, unknown> = {},
   header: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000)
-  const sign = createSigner({ key: key.privatePem, algorithm: 'RS256', kid: key.kid, header: { alg: 'RS256', typ: 'at+jwt', ...header } })
+  const alg = (key.jwk as { alg?: string } | undefined)?.alg === 'ES256' ? 'ES256' : 'RS256'
+  const sign = createSigner({ key: key.privatePem, algorithm: alg, kid: key.kid, header: { alg, typ: 'at+jwt', ...header } })
   return sign({
     iss: issuer, sub: 'user-1', aud: 'ssot-api', iat: now, exp: now + 600, jti: randomUUID(), client_id: 'c', scope: 'profile', ...claims
   })

@@ -12,11 +12,12 @@ const bad: Array<[string, (res: import('node:http').ServerResponse) => void]> = 
   ['HTML', (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>')],
   ['no content type', (res) => { res.removeHeader('content-type'); res.writeHead(200).end('{}') }],
   ['invalid JSON', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":')],
+  ['a connection reset in the body', (res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' }).write('{"keys"'); setTimeout(() => res.destroy(), 20) }],
   ['a huge body', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"x":"${'x'.repeat(300_000)}"}`)],
   ['not a JWK Set', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('null')],
   ['too many keys', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: Array(51).fill(key.jwk) }))],
   ['no usable key', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-    keys: [ecKey, { ...key.jwk, use: 'enc', kid: 'enc' }, { kty: 'RSA', kid: 'broken', n: 'AA', e: 'AQAB' }, { kid: 42 }, { ...key.jwk, alg: 'PS256', kid: 'ps' }]
+    keys: [ecKey, { ...key.jwk, use: 'enc', kid: 'enc' }, { kty: 'RSA', kid: 'small', n: 'AQAB', e: 'AQAB' }, { kty: 'RSA', kid: 'broken' }, { kid: 42 }, null, { ...key.jwk, alg: 'PS256', kid: 'ps' }]
   }))]
 ]
 

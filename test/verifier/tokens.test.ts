@@ -63,6 +63,7 @@ t.test('several issuers: the token\'s iss picks one of the configured key source
   const keyB = makeKey()
   const a = await startJwksServer(t, [keyA])
   const b = await startJwksServer(t, [keyB])
+  b.cacheControl = 'public'
   const app = await buildVerifierApp(t, {
     issuer: [{ issuer: 'https://a.example', jwksUrl: a.jwksUrl }, { issuer: b.url }],
     audience: ['ssot-api', 'other']
@@ -72,6 +73,16 @@ t.test('several issuers: the token\'s iss picks one of the configured key source
   const crossed = await callWith(app, signToken(keyA, b.url))
   t.equal(crossed.statusCode, 401, 'a key of issuer A does not vouch for issuer B')
   t.equal(app.verifier.stats().keysCached, 2)
+})
+
+t.test('EC keys work when ES256 is allowed, and an RS256 token may not use them', async (t) => {
+  const ec = makeKey(undefined, 'ES256')
+  const jwks = await startJwksServer(t, [ec, key])
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, algorithms: ['RS256', 'ES256'] })
+  t.equal((await callWith(app, signToken(ec, jwks.url))).statusCode, 200)
+  t.equal((await callWith(app, signToken(key, jwks.url))).statusCode, 200)
+  t.equal((await callWith(app, signToken({ ...key, kid: ec.kid }, jwks.url))).statusCode, 401)
+  t.same(reasonsOf(app), ['alg_not_allowed'])
 })
 
 t.test('discovery reads jwks_uri from the configured issuer only', async (t) => {
@@ -92,9 +103,9 @@ t.test('discovery reads jwks_uri from the configured issuer only', async (t) => 
 })
 
 t.test('a discovery document naming another issuer, or no jwks_uri, is refused', async (t) => {
-  for (const document of [{ issuer: 'https://evil.example', jwks_uri: 'https://evil.example/k' }, { issuer: '' }]) {
+  for (const document of [{ issuer: 'https://evil.example', jwks_uri: 'https://evil.example/k' }, { issuer: '' }, null]) {
     const jwks = await startJwksServer(t, [key])
-    document.issuer ||= jwks.url
+    if (document) document.issuer ||= jwks.url
     jwks.respond = (req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document)) }
     const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', discovery: true })
     const response = await callWith(app, signToken(key, jwks.url))
