@@ -1,4 +1,5 @@
-// The verifier's errors: stable codes, RFC 6750 statuses and the WWW-Authenticate challenge of each.
+// The verifier's errors: stable codes, RFC 6750 statuses, a machine-readable `reason` on each,
+// and the WWW-Authenticate challenge of each.
 import createError from '@fastify/error'
 
 export const TokenMissingError = createError('AUTH_TOKEN_MISSING', 'No bearer token in the Authorization header', 401)
@@ -7,14 +8,36 @@ export const TokenExpiredError = createError('AUTH_TOKEN_EXPIRED', 'The access t
 export const JwksUnavailableError = createError<[string]>(
   'AUTH_JWKS_UNAVAILABLE', 'The signing keys cannot be fetched from the issuer: %s', 503)
 
-export type VerifierError =
-  | InstanceType<typeof TokenMissingError>
-  | InstanceType<typeof TokenInvalidError>
-  | InstanceType<typeof TokenExpiredError>
-  | InstanceType<typeof JwksUnavailableError>
+/** Why a request was refused; stable values for metrics and logs (the `reason` of every error). */
+export type VerifierErrorReason =
+  | 'missing' | 'malformed' | 'alg_not_allowed' | 'bad_kid' | 'unknown_kid' | 'bad_signature' | 'expired'
+  | 'not_yet_valid' | 'wrong_issuer' | 'wrong_audience' | 'wrong_type' | 'bad_claims' | 'jwks_unavailable'
 
-/** Seconds a client should wait after a 503 before trying again. */
-export const JWKS_RETRY_AFTER_SECONDS = 5
+type WithReason<E> = E & { reason: VerifierErrorReason }
+export type VerifierError =
+  | WithReason<InstanceType<typeof TokenMissingError>>
+  | WithReason<InstanceType<typeof TokenInvalidError>>
+  | WithReason<InstanceType<typeof TokenExpiredError>>
+  | WithReason<InstanceType<typeof JwksUnavailableError>> & { retryAfter: number }
+
+export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable'>
+
+export function tokenMissing (): VerifierError {
+  return Object.assign(new TokenMissingError(), { reason: 'missing' as const })
+}
+
+export function tokenExpired (): VerifierError {
+  return Object.assign(new TokenExpiredError(), { reason: 'expired' as const })
+}
+
+export function tokenInvalid (reason: InvalidTokenReason, description: string): VerifierError {
+  return Object.assign(new TokenInvalidError(description), { reason })
+}
+
+/** 503: no usable key and the issuer cannot tell us one; `retryAfter` is in seconds. */
+export function jwksUnavailable (description: string, retryAfter: number): VerifierError {
+  return Object.assign(new JwksUnavailableError(description), { reason: 'jwks_unavailable' as const, retryAfter })
+}
 
 function quoted (text: string): string {
   // RFC 6750 §3: error_description is a quoted-string of printable ASCII without `"` or `\`.
