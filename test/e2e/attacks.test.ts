@@ -94,10 +94,16 @@ t.test('forged tokens against the resource service', async (t) => {
   }
 
   t.test('malformed Authorization headers', async (t) => {
-    for (const authorization of ['Bearer', 'Bearer ', 'Bearer a b', `Bearer  ${forge(header, claims, rs)}`]) {
+    for (const authorization of ['Bearer', 'Bearer ', 'Bearer a b', `Bearer ${forge(header, claims, rs)} x`, `Bearer\t${forge(header, claims, rs)}\n`]) {
       const response = await call(authorization)
       t.equal(response.status, 401, JSON.stringify(authorization))
       t.match(response.headers.get('www-authenticate'), /^Bearer realm="api"/)
+    }
+  })
+
+  t.test('RFC 6750 allows one or more spaces after "Bearer", and any casing of the scheme', async (t) => {
+    for (const authorization of [`Bearer  ${forge(header, claims, rs)}`, `bearer ${forge(header, claims, rs)}`]) {
+      t.equal((await call(authorization)).status, 200, authorization.slice(0, 8))
     }
   })
 
