@@ -10,7 +10,7 @@ export const ResourceEnvSchema = Type.Object({
   JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: ISSUER_URL + /.well-known/jwks.json' })),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` required in tokens' }),
   JWKS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000 }),
-  JWKS_COOLDOWN_MS: Type.Integer({ minimum: 0, default: 10_000, description: 'Least time between JWKS fetches an unknown kid may cause' }),
+  JWKS_COOLDOWN_MS: Type.Integer({ minimum: 100, default: 10_000, description: 'Least time between JWKS fetches an unknown kid may cause' }),
   TOKEN_CACHE_MAX: Type.Integer({ minimum: 0, default: 0, description: 'Verified tokens cached per key (0: off)' }),
   CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
   LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' })
