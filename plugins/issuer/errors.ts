@@ -8,3 +8,8 @@ export const KeyRingMissingError = createError<[string]>(
 
 export const NoActiveKeyError = createError<[string]>(
   'ISSUER_NO_ACTIVE_KEY', 'The key ring in %s has no active key', 500)
+
+export const NextKeyTooYoungError = createError<[string, number, string]>(
+  'ISSUER_NEXT_KEY_TOO_YOUNG',
+  'The next key %s has been published for less than %d seconds, so a verifier may not have it cached yet: rotate after %s, or force it',
+  409)

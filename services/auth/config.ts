@@ -14,6 +14,10 @@ export const AuthEnvSchema = Type.Object({
   ACCESS_TOKEN_TTL: Duration('15m', 'Access token lifetime'),
   KEYS_DIR: Type.String({ minLength: 1, default: './keys', description: 'Folder of the PEM key ring' }),
   JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS'),
+  KEYS_RELOAD_INTERVAL: Duration('5s', 'How often the running service looks at keyring.json for a rotation; 0: never'),
+  KEY_ROTATION_INTERVAL: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN, description: 'Rotate the signing key automatically this often (e.g. 30d); unset: only by keys:rotate'
+  })),
   DATABASE_URL: Type.String({ pattern: '^(sqlite:|postgres(ql)?://)', default: 'sqlite:./data/auth.sqlite' }),
   LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
   LOGIN_CLIENT_ID: Type.String({ minLength: 1, default: 'first-party-login', description: '`client_id` of tokens from /auth/login' }),
@@ -38,6 +42,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     accessTokenTtl: durationSeconds(env.ACCESS_TOKEN_TTL),
     keysDir: env.KEYS_DIR,
     jwksMaxAge: durationSeconds(env.JWKS_MAX_AGE),
+    keysReloadInterval: durationSeconds(env.KEYS_RELOAD_INTERVAL),
+    ...(env.KEY_ROTATION_INTERVAL !== undefined && { keyRotationInterval: durationSeconds(env.KEY_ROTATION_INTERVAL) }),
     databaseUrl: env.DATABASE_URL,
     login: {
       clientId: env.LOGIN_CLIENT_ID,
