@@ -80,11 +80,6 @@ export async function loadKeysFromManifest (dir: string, manifestText: string): 
   return Promise.all(records.map((record) => readKey(dir, record)))
 }
 
-/** Loads and checks every key named by the manifest; fails naming the first bad file. */
-export async function loadKeyFiles (dir: string): Promise<LoadedKey[]> {
-  return loadKeysFromManifest(dir, await readManifestText(dir))
-}
-
 /** Adds a new key in `state` to the folder (PEM first, then the manifest that names it). */
 export async function addKeyFile (dir: string, state: KeyRecord['state'], now = new Date()): Promise<KeyRecord> {
   const pem = generatePrivateKeyPem()

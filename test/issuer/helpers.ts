@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import issuer, { type IssuerPluginOptions } from '../../plugins/issuer/index.js'
 import { ensureKeyFiles, MANIFEST_FILE, type KeyRecord } from '../../plugins/issuer/key-files.js'
@@ -37,7 +37,8 @@ export async function freshKeysDir (t: Test): Promise<string> {
 export async function issuerApp (t: Test, options: Partial<IssuerPluginOptions> = {}) {
   const logs = captureLogs()
   const keysDir = options.keysDir ?? await freshKeysDir(t)
-  const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
+  // Typed as a plain instance: the PromiseLike that Fastify() returns would make `await` drop our fields.
+  const app: FastifyInstance = Fastify({ logger: { level: 'info', stream: logs.stream } })
   t.teardown(() => app.close())
   await app.register(issuer, { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: 600, reloadInterval: 0, ...options, keysDir })
   await app.ready()
