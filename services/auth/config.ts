@@ -1,6 +1,7 @@
 // The auth service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
 
 const Duration = (fallback: string, description: string) =>
@@ -34,9 +35,19 @@ export function loadAuthEnv (env: NodeJS.ProcessEnv): AuthEnv {
   return loadEnv(AuthEnvSchema, env)
 }
 
+/** Automatic rotation must leave each next key published for JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL. */
+function checkRotationInterval (options: AuthAppOptions): void {
+  if (options.keyRotationInterval === undefined) return
+  const { minNextAge } = keyTiming({ ...options, reloadInterval: options.keysReloadInterval })
+  if (options.keysReloadInterval === 0 || options.keyRotationInterval < minNextAge) {
+    throw new Error('Invalid configuration: KEY_ROTATION_INTERVAL must be at least JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL ' +
+      `(${minNextAge}s), and KEYS_RELOAD_INTERVAL must not be 0`)
+  }
+}
+
 /** What buildApp needs, from a validated environment. */
 export function authAppOptions (env: AuthEnv): AuthAppOptions {
-  return {
+  const options: AuthAppOptions = {
     issuer: env.ISSUER_URL,
     audience: env.TOKEN_AUDIENCE,
     accessTokenTtl: durationSeconds(env.ACCESS_TOKEN_TTL),
@@ -53,4 +64,6 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
       rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW)
     }
   }
+  checkRotationInterval(options)
+  return options
 }
