@@ -1,7 +1,7 @@
 import createError from '@fastify/error'
 
 export const KeyFileInvalidError = createError<[string, string]>(
-  'ISSUER_KEY_INVALID', 'Signing key %s is unusable: %s', 500)
+  'ISSUER_KEY_INVALID', 'Key file %s is unusable: %s', 500)
 
 export const KeyRingMissingError = createError<[string]>(
   'ISSUER_KEY_RING_MISSING', 'No key ring in %s: run `npm run keys:generate` (or start with `npm run dev`)', 500)

@@ -28,7 +28,8 @@ export type LoadedKey = KeyRecord & SigningKey
 /** Writes `data` so that `path` holds either the old or the new content, never a mix. */
 export async function writeFileAtomic (path: string, data: string, mode = 0o600): Promise<void> {
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  await writeFile(temp, data, { mode })
+  // 'wx': never write through a file (or symlink) that is already there.
+  await writeFile(temp, data, { mode, flag: 'wx' })
   await rename(temp, path)
 }
 
@@ -74,10 +75,14 @@ async function readKey (dir: string, record: KeyRecord): Promise<LoadedKey> {
   return { ...record, ...key }
 }
 
+/** Loads and checks the PEM file of each record; fails naming the first bad file. */
+export async function readKeys (dir: string, records: KeyRecord[]): Promise<LoadedKey[]> {
+  return Promise.all(records.map((record) => readKey(dir, record)))
+}
+
 /** Loads and checks every key named by a manifest's text; fails naming the first bad file. */
 export async function loadKeysFromManifest (dir: string, manifestText: string): Promise<LoadedKey[]> {
-  const records = parseManifest(dir, manifestText)
-  return Promise.all(records.map((record) => readKey(dir, record)))
+  return readKeys(dir, parseManifest(dir, manifestText))
 }
 
 /** Adds a new key in `state` to the folder (PEM first, then the manifest that names it). */

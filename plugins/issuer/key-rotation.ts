@@ -1,6 +1,6 @@
 // Rotation of the PEM-file key ring: next → active, active → retired, a new next, and retired
 // keys past their window removed. Used by `npm run keys:rotate` and by automatic rotation.
-import { addKeyFile, readManifest, removeKeyFile, writeManifest, type KeyRecord } from './key-files.js'
+import { addKeyFile, readKeys, readManifest, removeKeyFile, writeManifest, type KeyRecord } from './key-files.js'
 import { NextKeyTooYoungError } from './errors.js'
 import type { KeyTiming } from './key-timing.js'
 
@@ -39,14 +39,17 @@ export async function rotateKeyFiles (dir: string, options: RotationOptions): Pr
     const after = new Date(Date.parse(nextKey.createdAt) + options.minNextAge * 1000).toISOString()
     throw new NextKeyTooYoungError(nextKey.kid, options.minNextAge, after)
   }
+  const pruned = expiredRetired(keys, options.retireWindow, now)
+  const kept = keys.filter((key) => key !== current && key !== nextKey && !pruned.includes(key))
+  // Never promote (or keep publishing) a key whose file is bad: the running service would refuse
+  // the new ring and go on signing with a key the manifest calls retired.
+  await readKeys(dir, [current, ...(nextKey ? [nextKey] : []), ...kept])
   const stamp = now.toISOString()
   const active: KeyRecord = nextKey
     ? { ...nextKey, state: 'active', activatedAt: stamp }
     : await addKeyFile(dir, 'active', now)
   const retired: KeyRecord = { ...current, state: 'retired', retiredAt: stamp }
   const next = await addKeyFile(dir, 'next', now)
-  const pruned = expiredRetired(keys, options.retireWindow, now)
-  const kept = keys.filter((key) => key !== current && key !== nextKey && !pruned.includes(key))
   // Manifest first: from here on nothing names the pruned keys, so deleting their files is safe.
   await writeManifest(dir, [active, next, retired, ...kept])
   for (const key of pruned) await removeKeyFile(dir, key.kid)

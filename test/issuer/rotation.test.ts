@@ -116,4 +116,19 @@ t.test('ensureKeyFiles never overwrites a ring', async (t) => {
   const again = await ensureKeyFiles(dir)
   t.equal(again.created, false)
   t.equal(await readFile(join(dir, MANIFEST_FILE), 'utf8'), before)
+  await writeFile(join(dir, MANIFEST_FILE), '{')
+  await t.rejects(ensureKeyFiles(dir), { code: 'ISSUER_KEY_INVALID' }, 'nor a corrupt one: it is reported, not replaced')
+  t.equal(await readFile(join(dir, MANIFEST_FILE), 'utf8'), '{')
+})
+
+t.test('a next key whose file is bad is never promoted', async (t) => {
+  const dir = await freshKeysDir(t)
+  const before = await readFile(join(dir, MANIFEST_FILE), 'utf8')
+  const [, next] = await readManifest(dir) as [KeyRecord, KeyRecord]
+  await writeFile(join(dir, `${next.kid}.pem`), '-----BEGIN PRIVATE KEY-----\nMIIE\n')
+  await t.rejects(rotateKeyFiles(dir, { ...timing, force: true }), {
+    code: 'ISSUER_KEY_INVALID', message: new RegExp(`${next.kid}\\.pem is unusable: not a PEM private key`)
+  })
+  t.equal(await readFile(join(dir, MANIFEST_FILE), 'utf8'), before, 'the manifest is untouched')
+  t.equal((await readdir(dir)).length, 3, 'no key was generated')
 })
