@@ -14,6 +14,10 @@ export interface AuthAppOptions {
   accessTokenTtl: number
   keysDir: string
   jwksMaxAge: number
+  /** Seconds between looks at keyring.json (0: never); see plugins/issuer/key-reloader.ts. */
+  keysReloadInterval: number
+  /** Seconds between automatic rotations; unset: rotate only with `npm run keys:rotate`. */
+  keyRotationInterval?: number
   databaseUrl: string
   /** PostgreSQL pool settings (ignored for SQLite). */
   databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
@@ -38,7 +42,9 @@ export async function buildApp (options: AuthAppOptions) {
     audience: options.audience,
     accessTokenTtl: options.accessTokenTtl,
     keysDir: options.keysDir,
-    jwksMaxAge: options.jwksMaxAge
+    jwksMaxAge: options.jwksMaxAge,
+    reloadInterval: options.keysReloadInterval,
+    ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval })
   })
   await app.register(loginRoutes, options.login)
   app.get('/health', { schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))

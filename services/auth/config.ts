@@ -1,6 +1,7 @@
 // The auth service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
 
 const Duration = (fallback: string, description: string) =>
@@ -14,6 +15,10 @@ export const AuthEnvSchema = Type.Object({
   ACCESS_TOKEN_TTL: Duration('15m', 'Access token lifetime'),
   KEYS_DIR: Type.String({ minLength: 1, default: './keys', description: 'Folder of the PEM key ring' }),
   JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS'),
+  KEYS_RELOAD_INTERVAL: Duration('5s', 'How often the running service looks at keyring.json for a rotation; 0: never'),
+  KEY_ROTATION_INTERVAL: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN, description: 'Rotate the signing key automatically this often (e.g. 30d); unset: only by keys:rotate'
+  })),
   DATABASE_URL: Type.String({ pattern: '^(sqlite:|postgres(ql)?://)', default: 'sqlite:./data/auth.sqlite' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections per replica' }),
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 5000, description: 'Wait for a PostgreSQL connection' }),
@@ -34,14 +39,26 @@ export function loadAuthEnv (env: NodeJS.ProcessEnv): AuthEnv {
   return loadEnv(AuthEnvSchema, env)
 }
 
+/** Automatic rotation must leave each next key published for JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL. */
+function checkRotationInterval (options: AuthAppOptions): void {
+  if (options.keyRotationInterval === undefined) return
+  const { minNextAge } = keyTiming({ ...options, reloadInterval: options.keysReloadInterval })
+  if (options.keysReloadInterval === 0 || options.keyRotationInterval < minNextAge) {
+    throw new Error('Invalid configuration: KEY_ROTATION_INTERVAL must be at least JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL ' +
+      `(${minNextAge}s), and KEYS_RELOAD_INTERVAL must not be 0`)
+  }
+}
+
 /** What buildApp needs, from a validated environment. */
 export function authAppOptions (env: AuthEnv): AuthAppOptions {
-  return {
+  const options: AuthAppOptions = {
     issuer: env.ISSUER_URL,
     audience: env.TOKEN_AUDIENCE,
     accessTokenTtl: durationSeconds(env.ACCESS_TOKEN_TTL),
     keysDir: env.KEYS_DIR,
     jwksMaxAge: durationSeconds(env.JWKS_MAX_AGE),
+    keysReloadInterval: durationSeconds(env.KEYS_RELOAD_INTERVAL),
+    ...(env.KEY_ROTATION_INTERVAL !== undefined && { keyRotationInterval: durationSeconds(env.KEY_ROTATION_INTERVAL) }),
     databaseUrl: env.DATABASE_URL,
     databasePool: {
       poolMax: env.DATABASE_POOL_MAX,
@@ -57,4 +74,6 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
       rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW)
     }
   }
+  checkRotationInterval(options)
+  return options
 }
