@@ -34,7 +34,6 @@ export function createTokenSigner (keyRing: KeyRing, options: TokenSignerOptions
           kid,
           header: { alg: 'RS256', typ: ACCESS_TOKEN_TYPE },
           iss: options.issuer,
-          aud: options.audience,
           expiresIn: options.accessTokenTtl * 1000
         })
       }
@@ -44,9 +43,9 @@ export function createTokenSigner (keyRing: KeyRing, options: TokenSignerOptions
 
   return {
     /** Signs an access token for `subject` (a user or a client) with the active key. */
-    sign (subject: TokenSubject): SignedAccessToken {
+    sign ({ aud, ...subject }: TokenSubject): SignedAccessToken {
       const { kid, privatePem } = keyRing.activeKey()
-      const accessToken = signerFor(kid, privatePem)({ ...subject, jti: randomUUID() })
+      const accessToken = signerFor(kid, privatePem)({ ...subject, aud: aud ?? options.audience, jti: randomUUID() })
       return { accessToken, expiresIn: options.accessTokenTtl }
     }
   }

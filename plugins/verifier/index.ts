@@ -7,6 +7,7 @@ import type { AccessTokenClaims } from '../shared/claims.js'
 import { bearerChallenge, type VerifierError } from './errors.js'
 import { createIssuerKeys, type FetchCounters } from './issuer-keys.js'
 import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
+import { scopeGuards } from './scopes.js'
 import { bearerToken, checkClaims, fromFastJwtError, preCheck } from './token-checks.js'
 
 /** Decorates `fastify.authenticate` (an onRequest/preHandler hook) and `fastify.verifier.stats()`. */
@@ -48,6 +49,9 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   const all = [...issuers.values()]
   fastify.decorateRequest('user', null as unknown as AccessTokenClaims)
   fastify.decorate('authenticate', authenticate)
+  const { requireScope, requireRole } = scopeGuards(options.realm)
+  fastify.decorate('requireScope', requireScope)
+  fastify.decorate('requireRole', requireRole)
   fastify.decorate('verifier', {
     /** Counters and cache sizes, for metrics and readiness. */
     stats: () => ({
@@ -66,6 +70,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: answers 401/503 unless the request carries a valid access token. */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** A preHandler for after `authenticate`: 403 insufficient_scope unless the token has every scope. */
+    requireScope: ReturnType<typeof scopeGuards>['requireScope']
+    /** The same for the token's `roles`. */
+    requireRole: ReturnType<typeof scopeGuards>['requireRole']
     verifier: {
       stats: () => {
         jwksFetches: FetchCounters

@@ -4,7 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { HealthSchema } from '../shared/schemas.js'
+import { createGrants } from './grants.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
+import { oauthRoutes } from './routes/oauth.js'
+import { sessionRoutes } from './routes/session.js'
+import type { RefreshLifetimes } from './store/refresh-tokens.js'
 import store from './store/index.js'
 import throttle from './throttle.js'
 
@@ -21,6 +25,11 @@ export interface AuthAppOptions {
   databaseUrl: string
   /** PostgreSQL pool settings (ignored for SQLite). */
   databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
+  /** Seconds: a session's absolute lifetime, and how long a refresh token stays usable unused. */
+  refreshTokens: RefreshLifetimes
+  /** client_id and scope of the tokens a password login issues. */
+  loginClientId: string
+  loginScope: string
   /** Shared throttling counters for several replicas; unset: counted in this process. */
   redisUrl?: string
   login: LoginRouteOptions
@@ -36,7 +45,7 @@ export async function buildApp (options: AuthAppOptions) {
 
   app.setErrorHandler(errorHandler)
   await app.register(throttle, { redisUrl: options.redisUrl })
-  await app.register(store, { url: options.databaseUrl, ...options.databasePool })
+  await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens })
   await app.register(issuer, {
     issuer: options.issuer,
     audience: options.audience,
@@ -46,7 +55,10 @@ export async function buildApp (options: AuthAppOptions) {
     reloadInterval: options.keysReloadInterval,
     ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval })
   })
-  await app.register(loginRoutes, options.login)
+  const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })
+  await app.register(loginRoutes, { ...options.login, grants })
+  await app.register(sessionRoutes, { grants })
+  await app.register(oauthRoutes, { grants })
   app.get('/health', { schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))
   return app
 }

@@ -27,6 +27,8 @@ export const AuthEnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
   LOGIN_CLIENT_ID: Type.String({ minLength: 1, default: 'first-party-login', description: '`client_id` of tokens from /auth/login' }),
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
+  REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
+  REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
   LOGIN_MAX_PER_IP: Type.Integer({ minimum: 1, default: 20, description: 'Login attempts per client address per window' }),
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
@@ -66,9 +68,10 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
       statementTimeout: env.DATABASE_STATEMENT_TIMEOUT_MS
     },
     ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
+    refreshTokens: { absoluteTtl: durationSeconds(env.REFRESH_TOKEN_TTL), idleTtl: durationSeconds(env.REFRESH_TOKEN_IDLE_TTL) },
+    loginClientId: env.LOGIN_CLIENT_ID,
+    loginScope: env.LOGIN_SCOPE,
     login: {
-      clientId: env.LOGIN_CLIENT_ID,
-      scope: env.LOGIN_SCOPE,
       maxPerIp: env.LOGIN_MAX_PER_IP,
       maxPerUsername: env.LOGIN_MAX_PER_USERNAME,
       rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW)
