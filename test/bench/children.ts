@@ -1,6 +1,7 @@
 // Starts each server under test in its own Node process, so the load generator (this process)
 // never shares an event loop or a core's time slice with the server it measures.
 import { fork, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FromChild, ToChild } from './server.js'
 import type { ServerSpec } from './targets.js'
@@ -18,7 +19,7 @@ export interface ServerChild {
 
 export interface ChildOptions {
   exposeGc?: boolean
-  /** Folder for a --cpu-prof profile of this child, written when it exits. */
+  /** Folder for --cpu-prof profiles of this child (one per thread), written when it exits. */
   profileDir?: string
 }
 
@@ -40,7 +41,7 @@ function nextMessage<T extends FromChild['type']> (child: ChildProcess, type: T,
 export async function startServer (name: string, spec: ServerSpec, options: ChildOptions = {}): Promise<ServerChild> {
   const execArgv = ['--import', 'tsx']
   if (options.exposeGc) execArgv.push('--expose-gc')
-  if (options.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`)
+  if (options.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`)
   const child = fork(SERVER_ENTRY, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const send = (message: ToChild) => child.send(message)

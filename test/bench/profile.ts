@@ -1,6 +1,7 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof) as the functions and packages with the most self
 // time, so a missed target comes with what the server spent its core on.
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 interface ProfileNode {
   id: number
@@ -30,24 +31,37 @@ function top (counts: Map<string, number>, total: number, limit: number): string
 }
 
 /** The top self-time frames and packages of `path`, as printable lines. */
-export async function summariseProfile (path: string, limit = 12): Promise<string> {
+export async function summariseProfile (path: string, limit = 15): Promise<string> {
   const profile = JSON.parse(await readFile(path, 'utf8')) as CpuProfile
   const byFrame = new Map<string, number>()
   const byOrigin = new Map<string, number>()
-  let total = 0
+  let busy = 0
+  let idle = 0
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0
-    if (hits === 0) continue
     const { functionName, url, lineNumber } = node.callFrame
+    // Idle is the server waiting for requests (or for the targets of other children): left out.
+    if (hits === 0 || (url === '' && functionName === '(idle)')) {
+      idle += hits
+      continue
+    }
     const frame = url ? `${functionName || '(anonymous)'}  ${shortUrl(url)}:${lineNumber + 1}` : `(${functionName.replace(/[()]/g, '')})`
     byFrame.set(frame, (byFrame.get(frame) ?? 0) + hits)
     const from = origin(url, functionName)
     byOrigin.set(from, (byOrigin.get(from) ?? 0) + hits)
-    total += hits
+    busy += hits
   }
-  // Idle time is the server waiting for the load generator: left in the totals on purpose.
   return [
-    `  self time by origin (${total} samples):`, ...top(byOrigin, total, 8).map((line) => `    ${line}`),
-    '  top frames by self time:', ...top(byFrame, total, limit).map((line) => `    ${line}`)
+    `  busy ${busy} samples (idle ${idle} left out); self time by origin:`, ...top(byOrigin, busy, 10).map((line) => `    ${line}`),
+    '  top frames by self time:', ...top(byFrame, busy, limit).map((line) => `    ${line}`)
   ].join('\n')
+}
+
+/**
+ * The main thread's profile in `dir`: --cpu-prof writes one file per thread, and under tsx the
+ * module loader runs in a thread of its own. Names are CPU.<date>.<time>.<pid>.<thread id>.<seq>.
+ */
+export async function mainThreadProfile (dir: string): Promise<string | undefined> {
+  const files = (await readdir(dir).catch(() => [])).filter((file) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(file))
+  return files.length > 0 ? join(dir, files.sort().at(-1)!) : undefined
 }

@@ -26,3 +26,19 @@ export function targetRatios (samples: Samples, memory: MemoryReport | undefined
   }
   return ratios
 }
+
+/** Bounds that explain the ratios: what no implementation could beat on this machine. */
+export function informationLines (samples: Samples, cores: number): string[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  const hash = samples.median('argon2id hash alone', 'p50')
+  // Per request: the ceiling's cost plus one RS256 verify, nothing else.
+  const ideal = 1 / (1 / rps('ceiling: no auth, same resource app') + 1 / rps('RS256 verify, node:crypto, 1 core'))
+  return [
+    `a verifier costing nothing but one RS256 verify would serve ${Math.round(ideal)} req/s: ` +
+      `${(ideal / rps('documented @fastify/jwt + get-jwks')).toFixed(2)} x the documented setup; ours reaches ` +
+      `${(rps('protected, token cache off') / ideal).toFixed(2)} of it`,
+    `login with 1 client: p50 - argon2id hash = ${(samples.median('login, 1 client', 'p50') - hash).toFixed(1)} ms (the login path's own cost)`,
+    `login with 20 clients always waiting on ${cores} cores: Little's law puts p50 at >= 20 x hash / cores = ` +
+      `${(20 * hash / cores).toFixed(1)} ms even if nothing but the hash ran`
+  ]
+}

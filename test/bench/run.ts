@@ -1,6 +1,7 @@
 // npm run bench: starts every server under test on loopback (one child process each), warms them
 // up, measures each target in interleaved rounds, and prints one table, the target ratios and a
-// JSON copy. Options: --rounds=3 --duration=5 (seconds per target per round) --profile --out=FILE
+// JSON copy. Options: --rounds=3 --duration=5 (seconds per target per round) --out=FILE, and to
+// find what limits a target: --profile (a CPU profile per server child) --only=WORD,WORD (targets whose name holds one)
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -9,11 +10,11 @@ import { ensureKeyFiles } from '../../plugins/issuer/key-files.js'
 import { startServer, type ChildOptions, type ServerChild } from './children.js'
 import { argon2HashTimes, rs256SignRate, rs256VerifyRate } from './crypto-limit.js'
 import { runLoad } from './load.js'
-import { summariseProfile } from './profile.js'
+import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
-import { targetRatios } from './ratios.js'
+import { informationLines, targetRatios } from './ratios.js'
 import {
-  bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginUnderLoad, memoryUnderRandomKids,
+  bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
 import { CEILING_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '5' },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
     out: { type: 'string', default: 'bench-results.json' }
   }
 })
@@ -35,6 +37,7 @@ const LOGIN = { username: 'bench-user', password: 'correct horse battery staple'
 const PROFILE_DIR = args.profile ? join(process.cwd(), 'bench-profiles') : undefined
 
 const startedAt = new Date()
+if (PROFILE_DIR) await rm(PROFILE_DIR, { recursive: true, force: true })
 const dir = await mkdtemp(join(tmpdir(), 'fastify-ssot-bench-'))
 const children: ServerChild[] = []
 const samples = new Samples()
@@ -61,7 +64,7 @@ async function measure (): Promise<void> {
   const load = (url: string, path: string) => (duration: number) =>
     runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })
   const issuance = issuanceRequest()
-  const targets: Target[] = [
+  let targets: Target[] = [
     { name: 'ceiling: no auth, same resource app', run: load(ours.url, CEILING_PATH) },
     { name: 'protected, token cache off', run: load(ours.url, '/resource/protected') },
     { name: 'protected, token cache on', run: load(cached.url, '/resource/protected') },
@@ -75,6 +78,7 @@ async function measure (): Promise<void> {
       name: 'argon2id hash alone',
       run: async () => ({ p50: median(await argon2HashTimes(5)) })
     },
+    { name: 'login, 1 client', run: (duration) => loginAlone(auth, LOGIN, duration) },
     {
       name: 'login',
       run: async (duration) => {
@@ -84,6 +88,8 @@ async function measure (): Promise<void> {
     }
   ]
 
+  const only = args.only?.split(',')
+  if (only) targets = targets.filter((target) => only.some((word) => target.name.includes(word)))
   process.stdout.write('warming up')
   for (const target of targets) {
     await target.run(WARM_UP)
@@ -100,6 +106,7 @@ async function measure (): Promise<void> {
       process.stdout.write('.')
     }
   }
+  if (args.only && args.only !== 'memory') return
   process.stdout.write('\nmemory under a random-kid flood\n')
   const fresh = await start('resource-memory', { kind: 'resource', issuer: auth.url, tokenCache: false }, { exposeGc: true })
   memory = await memoryUnderRandomKids(fresh, tokens, MEMORY_REQUESTS)
@@ -138,8 +145,7 @@ if (memory) {
 }
 console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
 console.log(formatRatios(ratios))
-console.log(`\n(login: with 20 clients always waiting on ${host.cores} cores, Little's law puts p50 at >= 20 x hash / cores = ` +
-  `${(20 * samples.median('argon2id hash alone', 'p50') / host.cores).toFixed(1)} ms even if nothing but the hash ran)`)
+console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
 await writeFile(args.out, JSON.stringify({
   date: startedAt.toISOString(),
   machine: host,
@@ -152,5 +158,8 @@ await writeFile(args.out, JSON.stringify({
 }, null, 2) + '\n')
 console.log(`\nwritten to ${args.out}`)
 if (PROFILE_DIR) {
-  for (const child of children) console.log(`\nCPU profile of ${child.name}:\n${await summariseProfile(join(PROFILE_DIR, `${child.name}.cpuprofile`))}`)
+  for (const child of children) {
+    const path = await mainThreadProfile(join(PROFILE_DIR, child.name))
+    console.log(`\nCPU profile of ${child.name} (${path ?? 'none written'}):\n${path ? await summariseProfile(path) : ''}`)
+  }
 }

@@ -65,6 +65,11 @@ export function randomKidRequests (path: string, token: string): autocannon.Requ
 
 export const JWKS_PROBE = { connections: 1, overallRate: 200 }
 
+/** Logins from one client at a time: the login path's own cost beside one hash, no queueing. */
+export function loginAlone (auth: ServerChild, login: { username: string, password: string }, duration: number) {
+  return runLoad({ url: `${auth.url}/auth/login`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(login), connections: 1, duration })
+}
+
 /** Login load from 20 clients and, at the same time, a light probe of the JWKS endpoint. */
 export async function loginUnderLoad (auth: ServerChild, login: { username: string, password: string }, duration: number) {
   const [logins, jwks] = await Promise.all([
