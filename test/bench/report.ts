@@ -86,7 +86,7 @@ export function atMost (name: string, value: number, maximum: number, unit: stri
 export function formatRatios (ratios: Ratio[]): string {
   const width = Math.max(...ratios.map((ratio) => ratio.name.length))
   return ratios.map((ratio) => {
-    const value = Number.isFinite(ratio.value) ? ratio.value.toFixed(2) : 'n/a'
+    const value = Number.isFinite(ratio.value) ? ratio.value.toFixed(3) : 'n/a'
     return `${ratio.pass ? 'PASS' : 'MISS'}  ${ratio.name.padEnd(width)}  ${value.padStart(8)}  (target ${ratio.target})`
   }).join('\n')
 }
