@@ -46,11 +46,11 @@ export async function buildAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOpti
 }
 
 /** The auth service listening on a free loopback port; `url` is its address and its ISSUER_URL. */
-export async function startAuth (t: Test, env: Env = {}) {
+export async function startAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOptions, 'logger'> = {}) {
   const { port, close } = await reservePort()
   await close()
   const url = `http://127.0.0.1:${port}`
-  const app = await buildAuth(t, { ISSUER_URL: url, ...env })
+  const app = await buildAuth(t, { ISSUER_URL: url, ...env }, extra)
   await app.listen({ host: '127.0.0.1', port })
   return Object.assign(app, { url })
 }
