@@ -19,7 +19,7 @@ await runOrExit(async () => {
   if (keys.created) app.log.info({ keysDir: env.KEYS_DIR }, 'generated development signing keys (mode 0600, git-ignored)')
 
   if (env.DEMO_USERNAME && env.DEMO_PASSWORD) {
-    const { created } = await ensureUser(app.store.users, env.DEMO_USERNAME, env.DEMO_PASSWORD)
+    const { created } = await ensureUser(app.store.users, env.DEMO_USERNAME, env.DEMO_PASSWORD, [])
     // The demo password is printed only in --dev, where it is the documented .env.example value.
     if (created) app.log.info(devMode ? `demo user created: ${env.DEMO_USERNAME} / ${env.DEMO_PASSWORD}` : `demo user created: ${env.DEMO_USERNAME}`)
   }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
-import { durationSeconds } from '../../services/shared/config.js'
+import { durationSeconds, loggerOptions } from '../../services/shared/config.js'
 import { childProcessEnv } from '../helper.js'
 
 t.test('defaults match DESIGN.md', async (t) => {
@@ -15,6 +15,9 @@ t.test('defaults match DESIGN.md', async (t) => {
   t.equal(resource.TOKEN_AUDIENCE, auth.TOKEN_AUDIENCE, 'both services share one default audience')
   t.notOk('jwksUrl' in resourceAppOptions(resource).verifier, 'the JWKS URL is derived from the issuer by default')
   t.equal(resourceAppOptions(loadResourceEnv({ JWKS_URL: 'http://keys.internal/jwks' })).verifier.jwksUrl, 'http://keys.internal/jwks')
+  t.notOk(resourceAppOptions(loadResourceEnv({ SERVICE_CLIENT_ID: 'reports' })).serviceClient, 'a client id without its secret is no client')
+  t.match(resourceAppOptions(loadResourceEnv({ SERVICE_CLIENT_ID: 'reports', SERVICE_CLIENT_SECRET: 's' })).serviceClient,
+    { clientId: 'reports', tokenUrl: 'http://localhost:3000/oauth/token' })
 })
 
 t.test('durations', async (t) => {
@@ -40,4 +43,9 @@ t.test('the server stops with one clear line on a bad value', async (t) => {
   })
   t.equal(result.status, 1)
   t.match(result.stderr.trim(), /^Invalid configuration: env\/AUTH_PORT must be integer$/)
+})
+
+t.test('logs: JSON lines by default, pretty lines in --dev', async (t) => {
+  t.same(loggerOptions('warn', false), { level: 'warn' })
+  t.match(loggerOptions('info', true), { level: 'info', transport: { target: 'pino-pretty' } })
 })

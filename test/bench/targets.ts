@@ -97,7 +97,7 @@ async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: n
     return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: expiresIn }
   })
   await app.ready()
-  await ensureUser(app.store.users, spec.username, spec.password)
+  await ensureUser(app.store.users, spec.username, spec.password, [])
   return app
 }
 

@@ -2,6 +2,7 @@
 // needs its scope, a user's token gets 403 insufficient_scope, and the resource service calls
 // another protected service with its own cached client_credentials token.
 import { spawnSync } from 'node:child_process'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
 import t from 'tap'
 import Fastify from 'fastify'
@@ -45,6 +46,7 @@ t.test('requireRole and requireScope on any Fastify app', async (t) => {
   const auth = await startAuth(t)
   await addUser(auth, 'root', 'correct horse battery', ['admin', 'editor'])
   await addUser(auth, 'eve', 'correct horse battery', ['editor'])
+  await addUser(auth, 'nobody', 'correct horse battery')
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(verifier, { issuer: auth.url, audience: 'ssot-api' })
@@ -62,6 +64,8 @@ t.test('requireRole and requireScope on any Fastify app', async (t) => {
   t.equal(refused.statusCode, 403)
   t.equal(refused.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="The access token does not grant the role admin"')
   t.equal(refused.json().code, 'AUTH_INSUFFICIENT_SCOPE')
+  const noRoles = (await login(auth.url, 'nobody', 'correct horse battery')).body.access_token as string
+  t.equal((await call('/admin', noRoles)).statusCode, 403, 'a token without roles')
 })
 
 t.test('service to service: the report service reads orders with its own cached token', async (t) => {
@@ -119,6 +123,16 @@ t.test('service to service with a wrong secret or a failing upstream: 502/503, n
   const unreachable = await get(`${noIssuer.url}/resource/orders-report`, userToken)
   t.equal(unreachable.status, 503)
   t.match(await unreachable.json(), { code: 'RESOURCE_SERVICE_TOKEN_UNAVAILABLE', message: /unreachable/ })
+
+  // A token URL that answers something other than a token: JSON without one, and not JSON at all.
+  const text = createServer((req, res) => res.end('hello'))
+  await new Promise<void>((resolve) => text.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => text.close())
+  for (const tokenUrl of [`${auth.url}/health`, `http://127.0.0.1:${(text.address() as { port: number }).port}/token`]) {
+    const wrongUrl = await startResource(t, auth.url, { SERVICE_CLIENT_ID: 'reporting-2', SERVICE_CLIENT_SECRET: clientSecret, TOKEN_URL: tokenUrl })
+    const answer = await get(`${wrongUrl.url}/resource/orders-report`, userToken)
+    t.equal(answer.status, 503, tokenUrl)
+  }
 })
 
 t.test('npm run client:add prints the secret once, and it works', async (t) => {

@@ -39,7 +39,8 @@ t.test('client authentication failures are 401 invalid_client with a Basic chall
   const attempts = [
     basic('billing', `${secret}x`),
     basic('nobody', secret),
-    { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }
+    { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` },
+    { authorization: `Basic ${Buffer.from(`bill%ZZing:${secret}`).toString('base64')}` }
   ]
   for (const headers of attempts) {
     const response = await postForm(app, '/oauth/token', { grant_type: 'client_credentials' }, headers)
@@ -49,6 +50,10 @@ t.test('client authentication failures are 401 invalid_client with a Basic chall
   }
   const bodyFields = await postForm(app, '/oauth/token', { grant_type: 'client_credentials', client_id: 'billing', client_secret: 'wrong' })
   t.equal(bodyFields.statusCode, 401)
+  for (const half of [{ client_id: 'billing' }, { client_secret: secret }] as Array<Record<string, string>>) {
+    const response = await postForm(app, '/oauth/token', { grant_type: 'client_credentials', ...half })
+    t.equal(response.statusCode, 401, `only ${Object.keys(half)[0]}`)
+  }
   const noAuth = await postForm(app, '/oauth/token', { grant_type: 'client_credentials' })
   t.equal(noAuth.json().error, 'invalid_client')
   const both = await postForm(app, '/oauth/token', { grant_type: 'client_credentials', client_id: 'billing', client_secret: secret }, basic('billing', secret))
@@ -94,6 +99,14 @@ t.test('grant_type=refresh_token rotates like /auth/refresh, and reuse is invali
   t.equal(reuse.statusCode, 400)
   t.same(reuse.json(), { error: 'invalid_grant', error_description: 'The refresh token is not valid; log in again', statusCode: 400, code: 'OAUTH_INVALID_GRANT' })
   t.equal((await refresh(app, rotated.json().refresh_token)).statusCode, 401, 'the family is revoked')
+})
+
+t.test('an unexpected failure is 500 server_error, with no detail for the client', async (t) => {
+  const { app, secret } = await appWithClient(t)
+  await app.store.db.schema.dropTable('clients').execute()
+  const response = await postForm(app, '/oauth/token', { grant_type: 'client_credentials' }, basic('billing', secret))
+  t.equal(response.statusCode, 500)
+  t.same(response.json(), { error: 'server_error', error_description: 'Something went wrong on our side', statusCode: 500, code: 'OAUTH_SERVER_ERROR' })
 })
 
 t.test('RFC 7009 revocation: 200 for any token, and a revoked session cannot refresh', async (t) => {

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { decodeJwt } from 'jose'
-import { addUser, buildAuth } from '../helper.js'
+import { join } from 'node:path'
+import { addUser, buildAuth, captureLogs, testDir } from '../helper.js'
 import { loginPair, postJson, refresh } from './helpers.js'
 
 async function appWithAlice (t: Test) {
@@ -83,6 +84,18 @@ t.test('expired tokens and sessions are refused, and purged', async (t) => {
   t.equal(await app.store.refreshTokens.purgeExpired(), 1, 'the expired session is deleted')
   const left = await app.store.db.selectFrom('refresh_tokens').select('family_id').execute()
   t.notOk(left.some((row) => row.family_id === family.family_id), 'with its tokens')
+})
+
+t.test('a restarted service purges sessions that ended while it was down', async (t) => {
+  const first = await appWithAlice(t)
+  await loginPair(first, 'alice', 'correct horse battery')
+  await first.store.db.updateTable('refresh_families').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute()
+  await first.close()
+  const { lines, logger } = captureLogs('info')
+  const second = await buildAuth(t, { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}`, KEYS_DIR: first.keysDir }, { logger })
+  await second.ready()
+  t.match(lines, [{ msg: 'expired sessions purged', count: 1 }])
+  t.equal((await second.store.db.selectFrom('refresh_families').selectAll().execute()).length, 0)
 })
 
 t.test('a disabled user cannot refresh, and their session is revoked', async (t) => {

@@ -34,6 +34,11 @@ eachDatabase(t, 'refresh families and clients', async (t, url) => {
   t.equal(await tokens.revoke('never-issued'), false)
   t.equal(await tokens.purgeExpired(new Date(Date.now() + 3_601_000)), 3, 'all three families have ended by then')
 
+  const shortSession = createRefreshTokenRepository(db, { absoluteTtl: 100, idleTtl: 600 })
+  const short = await shortSession.start(session)
+  t.same(await shortSession.rotate(short, new Date(Date.now() + 200_000)), { ok: false, reason: 'expired' },
+    'a token never outlives its session, whatever the idle lifetime')
+
   const clients = createClientRepository(db)
   const { clientSecret } = await clients.create({ clientId: 'billing', name: 'Billing', scopes: ['orders:read'], audiences: ['ssot-api'] })
   t.match(await clients.authenticate('billing', clientSecret), { client_id: 'billing', scopes: 'orders:read', audiences: 'ssot-api' })

@@ -48,6 +48,10 @@ t.test('login answers 503 AUTH_STORE_UNAVAILABLE while PostgreSQL is unreachable
     t.equal(response.json().code, 'AUTH_STORE_UNAVAILABLE')
     t.equal(response.headers['retry-after'], '5')
   }
+  const oauth = await app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'refresh_token', refresh_token: 'x' } })
+  t.equal(oauth.statusCode, 503)
+  t.match(oauth.json(), { error: 'temporarily_unavailable', code: 'OAUTH_TEMPORARILY_UNAVAILABLE' })
+  t.equal(oauth.headers['retry-after'], '5')
 
   proxy.restore()
   t.equal((await login()).statusCode, 200, 'recovers without a restart')

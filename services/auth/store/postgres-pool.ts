@@ -20,7 +20,7 @@ const UNAVAILABLE_SQLSTATE = /^(08|57P)/
 /** pg's SQL errors carry a severity and a SQLSTATE; anything else is a connection problem. */
 function isConnectionFailure (err: unknown): boolean {
   const { severity, code } = err as { severity?: string, code?: string }
-  return severity === undefined || UNAVAILABLE_SQLSTATE.test(code ?? '')
+  return severity === undefined || UNAVAILABLE_SQLSTATE.test(String(code))
 }
 
 function unavailable (err: unknown): never {

@@ -69,31 +69,29 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
     async rotate (refreshToken: string, now = new Date()): Promise<RotationOutcome> {
       const tokenHash = secretHash(refreshToken)
       return db.transaction().execute(async (trx): Promise<RotationOutcome> => {
+        // Claim first: of two requests racing with one token, exactly one updates the row; the
+        // other then reads it as used, which is the reuse case below.
+        const claim = await trx.updateTable('refresh_tokens').set({ used_at: iso(now) })
+          .where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('expires_at', '>', iso(now))
+          .executeTakeFirst()
         const row = await trx.selectFrom('refresh_tokens')
           .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
           .innerJoin('users', 'users.id', 'refresh_families.user_id')
-          .select(['refresh_tokens.used_at', 'refresh_tokens.expires_at', 'refresh_families.id as family_id',
-            'refresh_families.user_id', 'refresh_families.client_id', 'refresh_families.scope',
-            'refresh_families.expires_at as family_expires_at', 'refresh_families.revoked_at', 'users.disabled'])
+          .select(['refresh_tokens.used_at', 'refresh_families.id as family_id', 'refresh_families.user_id',
+            'refresh_families.client_id', 'refresh_families.scope', 'refresh_families.expires_at as family_expires_at',
+            'refresh_families.revoked_at', 'users.disabled'])
           .where('refresh_tokens.token_hash', '=', tokenHash)
           .executeTakeFirst()
         if (!row) return { ok: false, reason: 'unknown' }
         if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
-        if (row.used_at !== null) {
+        if (claim.numUpdatedRows === 0n) {
+          if (row.used_at === null) return { ok: false, reason: 'expired' }
           await revokeFamily(trx, row.family_id, now)
           return { ok: false, reason: 'reused' }
         }
-        if (row.expires_at <= iso(now)) return { ok: false, reason: 'expired' }
         if (row.disabled) {
           await revokeFamily(trx, row.family_id, now)
           return { ok: false, reason: 'user_disabled' }
-        }
-        const claimed = await trx.updateTable('refresh_tokens').set({ used_at: iso(now) })
-          .where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst()
-        if (claimed.numUpdatedRows === 0n) {
-          // Another request used it between our read and our write: a race is a reuse.
-          await revokeFamily(trx, row.family_id, now)
-          return { ok: false, reason: 'reused' }
         }
         const session = { familyId: row.family_id, userId: row.user_id, clientId: row.client_id, scope: row.scope }
         return { ok: true, session, refreshToken: await issue(trx, row.family_id, row.family_expires_at, now) }
