@@ -1,4 +1,5 @@
 // buildApp: the whole auth service, without listening (tests build it; server.ts runs it).
+import type { KeyObject } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
@@ -6,6 +7,7 @@ import { errorHandler } from '../shared/error-handler.js'
 import { HealthSchema } from '../shared/schemas.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
 import store from './store/index.js'
+import { issuerKeySource } from './store/signing-keys.js'
 import throttle from './throttle.js'
 
 export interface AuthAppOptions {
@@ -13,6 +15,10 @@ export interface AuthAppOptions {
   audience: string
   accessTokenTtl: number
   keysDir: string
+  /** `files` (the default): the PEM ring in keysDir; `database`: the ring in the store, sealed. */
+  keysBackend?: 'files' | 'database'
+  /** The key-encryption key of the database backend (KEYS_ENCRYPTION_KEY). */
+  keysEncryptionKey?: KeyObject
   jwksMaxAge: number
   /** Seconds between looks at keyring.json (0: never); see plugins/issuer/key-reloader.ts. */
   keysReloadInterval: number
@@ -41,7 +47,7 @@ export async function buildApp (options: AuthAppOptions) {
     issuer: options.issuer,
     audience: options.audience,
     accessTokenTtl: options.accessTokenTtl,
-    keysDir: options.keysDir,
+    ...issuerKeySource(app.store.db, options),
     jwksMaxAge: options.jwksMaxAge,
     reloadInterval: options.keysReloadInterval,
     ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval })

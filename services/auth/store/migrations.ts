@@ -13,6 +13,19 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (col) => col.notNull().defaultTo(sql`CURRENT_TIMESTAMP`))
         .execute()
     }
+  },
+  // 0100: numbered apart from the users/refresh-token/client series so the two never collide.
+  '0100_signing_keys': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.createTable('signing_keys')
+        .addColumn('kid', 'text', (col) => col.primaryKey())
+        .addColumn('state', 'text', (col) => col.notNull().check(sql`state in ('next', 'active', 'retired')`))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('activated_at', 'text')
+        .addColumn('retired_at', 'text')
+        .addColumn('private_key_sealed', 'text', (col) => col.notNull())
+        .execute()
+    }
   }
 }
 

@@ -1,0 +1,44 @@
+// The key ring the key CLIs (and --dev) work on: the PEM folder (KEYS_DIR), or the database when
+// KEYS_BACKEND=database (private keys sealed with KEYS_ENCRYPTION_KEY).
+import { resolve } from 'node:path'
+import { ensureKeyFiles } from '../../plugins/issuer/key-files.js'
+import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
+import type { AuthAppOptions } from './app.js'
+import { createDatabase } from './store/database.js'
+import { migrateToLatest } from './store/migrations.js'
+import { databaseKeyStore, SOURCE, type DatabaseKeyStore } from './store/signing-keys.js'
+
+export interface CliKeyRing extends Pick<DatabaseKeyStore, 'ensure' | 'rotate'> {
+  /** Where the ring is, for messages. */
+  where: string
+  /** How its private keys are protected, for messages. */
+  protection: string
+  close (): Promise<void>
+}
+
+/** The database's key store (schema migrated first); `close` releases the connection. */
+export async function openDatabaseKeyStore (options: AuthAppOptions) {
+  const db = createDatabase({ url: options.databaseUrl })
+  try {
+    await migrateToLatest(db)
+  } catch (err) {
+    await db.destroy()
+    throw err
+  }
+  return { ...databaseKeyStore(db, options), close: () => db.destroy() }
+}
+
+export async function openKeyRing (options: AuthAppOptions): Promise<CliKeyRing> {
+  if (options.keysBackend === 'database') {
+    const store = await openDatabaseKeyStore(options)
+    return { where: SOURCE, protection: 'private keys sealed with KEYS_ENCRYPTION_KEY', ...store }
+  }
+  const dir = resolve(options.keysDir)
+  return {
+    where: dir,
+    protection: 'private keys mode 0600',
+    ensure: () => ensureKeyFiles(dir),
+    rotate: (rotation) => rotateKeyFiles(dir, rotation),
+    close: async () => {}
+  }
+}
