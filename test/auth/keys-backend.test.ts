@@ -8,7 +8,7 @@ import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { parseEncryptionKey } from '../../services/auth/store/key-encryption.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
-import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
+import { createDatabaseKeyStore, databaseKeyStore } from '../../services/auth/store/signing-keys.js'
 import { buildAuth, captureLogs, childProcessEnv } from '../helper.js'
 import { eachDatabase } from '../store/databases.js'
 
@@ -41,6 +41,11 @@ t.test('KEYS_BACKEND defaults to files; database needs a 32-byte KEYS_ENCRYPTION
       t.notOk((err as Error).message.includes(text), 'the message never echoes the value (checked with files too)')
     }
   }
+})
+
+t.test('the database key store is never built without its key', async (t) => {
+  t.throws(() => databaseKeyStore(null as never, { keysDir: 'keys', keysBackend: 'database', databaseUrl: 'sqlite::memory:' }),
+    { name: 'TypeError', message: /needs keysEncryptionKey/ })
 })
 
 t.test('a wrong KEYS_ENCRYPTION_KEY stops the service at start, and the key is never logged', async (t) => {

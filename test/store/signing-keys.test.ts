@@ -86,6 +86,8 @@ eachDatabase(t, 'rotation follows the shared rules; racing replicas rotate exact
   const a = await openStore(t, url, kind, encryptionKey)
   const b = await openStore(t, url, kind, encryptionKey)
   await a.ensure()
+  // A ring imported from hand-made files may have no activatedAt: the active key ages from createdAt.
+  await a.db.updateTable('signing_keys').set({ activated_at: null }).where('state', '=', 'active').execute()
   const before = await a.version()
   await t.rejects(a.rotate(timing), { code: 'ISSUER_NEXT_KEY_TOO_YOUNG' })
   t.equal(await a.version(), before, 'a refused rotation writes nothing')
