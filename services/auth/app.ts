@@ -5,9 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { HealthSchema } from '../shared/schemas.js'
+import { issuerKeySource } from './key-ring.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
 import store from './store/index.js'
-import { issuerKeySource } from './store/signing-keys.js'
 import throttle from './throttle.js'
 
 export interface AuthAppOptions {

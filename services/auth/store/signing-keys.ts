@@ -15,7 +15,6 @@ import { KeyRecordSchema, newKeyRecord, type KeyRecord, type LoadedKey } from '.
 import { generatePrivateKeyPem, parseSigningKey } from '../../../plugins/issuer/key-material.js'
 import { applyRotation, planRotation } from '../../../plugins/issuer/key-rotation.js'
 import type { KeyStore } from '../../../plugins/issuer/key-store.js'
-import { isPostgresUrl } from './database.js'
 import { openPrivateKey, sealPrivateKey } from './key-encryption.js'
 import { withRingLock } from './ring-lock.js'
 import type { Database, SigningKeysTable } from './tables.js'
@@ -152,16 +151,3 @@ export function createDatabaseKeyStore (db: Kysely<Database>, options: DatabaseK
 }
 
 export type DatabaseKeyStore = ReturnType<typeof createDatabaseKeyStore>
-
-interface KeySettings { keysDir: string, keysBackend?: 'files' | 'database', keysEncryptionKey?: KeyObject, databaseUrl: string }
-
-/** The database key store for the auth service's settings (KEYS_ENCRYPTION_KEY is required). */
-export function databaseKeyStore (db: Kysely<Database>, settings: KeySettings): DatabaseKeyStore {
-  if (!settings.keysEncryptionKey) throw new TypeError('the database key backend needs keysEncryptionKey')
-  return createDatabaseKeyStore(db, { encryptionKey: settings.keysEncryptionKey, postgres: isPostgresUrl(settings.databaseUrl) })
-}
-
-/** The issuer plugin's key option for the auth service's settings: the PEM folder, or the database. */
-export function issuerKeySource (db: Kysely<Database>, settings: KeySettings): { keysDir: string } | { keyStore: KeyStore } {
-  return settings.keysBackend === 'database' ? { keyStore: databaseKeyStore(db, settings) } : { keysDir: settings.keysDir }
-}
