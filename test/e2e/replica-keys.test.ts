@@ -62,3 +62,24 @@ eachDatabase(t, 'two replicas share one ring', async (t, url, kind) => {
   await waitFor(async () => await jwksOf(a) === await jwksOf(b), POLL_SECONDS * 1000 + 1000)
   t.pass('and both replicas serve the same JWKS')
 })
+
+eachDatabase(t, 'automatic rotation on two replicas: one rotation per window, never two', async (t, url, kind) => {
+  const keyText = randomBytes(32).toString('base64')
+  const db = createDatabase({ url })
+  t.teardown(() => db.destroy())
+  await migrateToLatest(db)
+  await createDatabaseKeyStore(db, { encryptionKey: parseEncryptionKey(keyText), postgres: kind === 'postgres' }).ensure()
+  const env = {
+    DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: keyText, JWKS_MAX_AGE: '0', KEYS_RELOAD_INTERVAL: '1', KEY_ROTATION_INTERVAL: '1'
+  }
+  const a = await startAuth(t, env)
+  const b = await startAuth(t, env)
+  const retired = async () => (await db.selectFrom('signing_keys').select('state').where('state', '=', 'retired').execute()).length
+  await waitFor(async () => await retired() >= 2, 10_000)
+  await Promise.all([a.close(), b.close()])
+  const activations = (await db.selectFrom('signing_keys').select('activated_at').where('state', '!=', 'next').execute())
+    .map((row) => Date.parse(row.activated_at!)).sort((x, y) => x - y)
+  const gaps = activations.slice(1).map((at, i) => at - activations[i]!)
+  t.comment(`${gaps.length} rotations by two schedulers, gaps ${gaps.join(', ')} ms`)
+  t.ok(gaps.every((gap) => gap >= a.issuer.keyTiming.minNextAge * 1000), 'no two rotations within minNextAge of each other')
+})
