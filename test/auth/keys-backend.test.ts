@@ -2,15 +2,16 @@
 // naming the variable, never echoing its value, and a wrong key stops the service before it serves.
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import t from 'tap'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { parseEncryptionKey } from '../../services/auth/store/key-encryption.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
-import { databaseKeyStore } from '../../services/auth/key-ring.js'
+import { databaseKeyStore, openDatabaseKeyStore, openKeyRing } from '../../services/auth/key-ring.js'
 import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
-import { buildAuth, captureLogs, childProcessEnv } from '../helper.js'
+import { buildAuth, captureLogs, childProcessEnv, reservePort, testDir } from '../helper.js'
 import { eachDatabase } from '../store/databases.js'
 
 const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
@@ -47,6 +48,21 @@ t.test('KEYS_BACKEND defaults to files; database needs a 32-byte KEYS_ENCRYPTION
 t.test('the database key store is never built without its key', async (t) => {
   t.throws(() => databaseKeyStore(null as never, { keysDir: 'keys', keysBackend: 'database', databaseUrl: 'sqlite::memory:' }),
     { name: 'TypeError', message: /needs keysEncryptionKey/ })
+})
+
+t.test('openKeyRing: the CLIs\' ensure and rotate on files and on the database; a failed migration closes the connection', async (t) => {
+  const dir = testDir(t)
+  const settings = { KEYS_DIR: join(dir, 'keys'), DATABASE_URL: `sqlite:${join(dir, 'keys.sqlite')}`, KEYS_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
+  for (const backend of ['files', 'database']) {
+    const ring = await openKeyRing(options({ ...settings, KEYS_BACKEND: backend }))
+    t.equal((await ring.ensure()).created, true, `${backend}: ${ring.where} (${ring.protection})`)
+    t.match(await ring.rotate({ minNextAge: 0, retireWindow: 3600, force: true }), { pruned: [] })
+    await ring.close()
+  }
+  const { port, close } = await reservePort()
+  await close()
+  await t.rejects(openDatabaseKeyStore(options({ ...settings, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none` })),
+    { code: 'AUTH_STORE_UNAVAILABLE' })
 })
 
 t.test('a wrong KEYS_ENCRYPTION_KEY stops the service at start, and the key is never logged', async (t) => {
