@@ -13,7 +13,7 @@ export const MANIFEST_FILE = 'keyring.json'
 // An ISO 8601 UTC instant as Date#toISOString writes it; rotation does arithmetic on these.
 const Instant = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' })
 
-const KeyRecordSchema = Type.Object({
+export const KeyRecordSchema = Type.Object({
   kid: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
   state: Type.Union([Type.Literal('next'), Type.Literal('active'), Type.Literal('retired')]),
   createdAt: Instant,
@@ -90,6 +90,11 @@ export async function addKeyFile (dir: string, state: KeyRecord['state'], now = 
   const pem = generatePrivateKeyPem()
   const { kid } = parseSigningKey(pem, 'generated key')
   await writeFileAtomic(join(dir, `${kid}.pem`), pem)
+  return newKeyRecord(kid, state, now)
+}
+
+/** The record of a key created `now`; an active key is active from its creation. */
+export function newKeyRecord (kid: string, state: KeyRecord['state'], now: Date): KeyRecord {
   const createdAt = now.toISOString()
   return state === 'active' ? { kid, state, createdAt, activatedAt: createdAt } : { kid, state, createdAt }
 }

@@ -1,7 +1,9 @@
-// Rotation of the PEM-file key ring: next → active, active → retired, a new next, and retired
-// keys past their window removed. Used by `npm run keys:rotate` and by automatic rotation.
+// Rotation of the key ring: next → active, active → retired, a new next, and retired keys past
+// their window removed. The rules are a pure plan (planRotation, applyRotation) that every backend
+// applies the same way; rotateKeyFiles is the PEM-file backend. Used by `npm run keys:rotate`, by
+// automatic rotation and by `fastify.issuer.rotateKeys()`.
 import { addKeyFile, readKeys, readManifest, removeKeyFile, writeManifest, type KeyRecord } from './key-files.js'
-import { NextKeyTooYoungError } from './errors.js'
+import { NextKeyTooYoungError, NoActiveKeyError } from './errors.js'
 import type { KeyTiming } from './key-timing.js'
 
 export interface RotationOptions extends KeyTiming {
@@ -17,8 +19,20 @@ export interface RotationResult {
   retired: KeyRecord
   /** The new next key, published now, signing from the following rotation. */
   next: KeyRecord
-  /** Kids removed from the ring (and their PEM files deleted). */
+  /** Kids removed from the ring (and their stored private keys deleted). */
   pruned: string[]
+}
+
+export interface RotationPlan {
+  now: Date
+  /** The key that signs until now. */
+  current: KeyRecord
+  /** The next key to promote; undefined: the ring has none, a new active key is made. */
+  promoted: KeyRecord | undefined
+  /** Retired keys whose window has passed. */
+  pruned: KeyRecord[]
+  /** Every other key, unchanged. */
+  kept: KeyRecord[]
 }
 
 const ageSeconds = (since: string, now: Date) => (now.getTime() - Date.parse(since)) / 1000
@@ -28,32 +42,51 @@ function expiredRetired (keys: KeyRecord[], retireWindow: number, now: Date): Ke
   return keys.filter((key) => key.state === 'retired' && ageSeconds(key.retiredAt ?? key.createdAt, now) >= retireWindow)
 }
 
-/** Rotates the ring in `dir`; throws NextKeyTooYoungError (unless forced) and writes nothing then. */
-export async function rotateKeyFiles (dir: string, options: RotationOptions): Promise<RotationResult> {
+/** What a rotation of `keys` does; throws NextKeyTooYoungError (unless forced) before anything is written. */
+export function planRotation (keys: KeyRecord[], options: RotationOptions, source: string): RotationPlan {
   const now = options.now ?? new Date()
-  const keys = await readManifest(dir)
-  const current = keys.find((key) => key.state === 'active') as KeyRecord // readManifest demands exactly one
+  const current = keys.find((key) => key.state === 'active')
+  if (!current) throw new NoActiveKeyError(source)
   // The oldest next key has been published longest.
-  const nextKey = keys.filter((key) => key.state === 'next').sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0]
-  if (nextKey && !options.force && ageSeconds(nextKey.createdAt, now) < options.minNextAge) {
-    const after = new Date(Date.parse(nextKey.createdAt) + options.minNextAge * 1000).toISOString()
-    throw new NextKeyTooYoungError(nextKey.kid, options.minNextAge, after)
+  const promoted = keys.filter((key) => key.state === 'next').sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0]
+  if (promoted && !options.force && ageSeconds(promoted.createdAt, now) < options.minNextAge) {
+    const after = new Date(Date.parse(promoted.createdAt) + options.minNextAge * 1000).toISOString()
+    throw new NextKeyTooYoungError(promoted.kid, options.minNextAge, after)
   }
   const pruned = expiredRetired(keys, options.retireWindow, now)
-  const kept = keys.filter((key) => key !== current && key !== nextKey && !pruned.includes(key))
+  const kept = keys.filter((key) => key !== current && key !== promoted && !pruned.includes(key))
+  return { now, current, promoted, pruned, kept }
+}
+
+/** The keys a plan goes on publishing: a backend checks each of them before it writes the new ring. */
+export function keysKept (plan: RotationPlan): KeyRecord[] {
+  return [plan.current, ...(plan.promoted ? [plan.promoted] : []), ...plan.kept]
+}
+
+/**
+ * Applies a plan. `createKey` makes and stores a new key in the state given; the caller then
+ * writes `ring` (active, next, retired, then the kept keys) and deletes the pruned keys.
+ */
+export async function applyRotation (plan: RotationPlan, createKey: (state: 'active' | 'next') => Promise<KeyRecord>) {
+  const stamp = plan.now.toISOString()
+  const active: KeyRecord = plan.promoted ? { ...plan.promoted, state: 'active', activatedAt: stamp } : await createKey('active')
+  const retired: KeyRecord = { ...plan.current, state: 'retired', retiredAt: stamp }
+  const next = await createKey('next')
+  const result: RotationResult = { active, retired, next, pruned: plan.pruned.map((key) => key.kid) }
+  return { ring: [active, next, retired, ...plan.kept], result }
+}
+
+/** Rotates the ring in `dir`; throws NextKeyTooYoungError (unless forced) and writes nothing then. */
+export async function rotateKeyFiles (dir: string, options: RotationOptions): Promise<RotationResult> {
+  const plan = planRotation(await readManifest(dir), options, dir)
   // Never promote (or keep publishing) a key whose file is bad: the running service would refuse
   // the new ring and go on signing with a key the manifest calls retired.
-  await readKeys(dir, [current, ...(nextKey ? [nextKey] : []), ...kept])
-  const stamp = now.toISOString()
-  const active: KeyRecord = nextKey
-    ? { ...nextKey, state: 'active', activatedAt: stamp }
-    : await addKeyFile(dir, 'active', now)
-  const retired: KeyRecord = { ...current, state: 'retired', retiredAt: stamp }
-  const next = await addKeyFile(dir, 'next', now)
+  await readKeys(dir, keysKept(plan))
+  const { ring, result } = await applyRotation(plan, (state) => addKeyFile(dir, state, plan.now))
   // Manifest first: from here on nothing names the pruned keys, so deleting their files is safe.
-  await writeManifest(dir, [active, next, retired, ...kept])
-  for (const key of pruned) await removeKeyFile(dir, key.kid)
-  return { active, retired, next, pruned: pruned.map((key) => key.kid) }
+  await writeManifest(dir, ring)
+  for (const kid of result.pruned) await removeKeyFile(dir, kid)
+  return result
 }
 
 /** Seconds the active key has been signing. */

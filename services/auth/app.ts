@@ -1,10 +1,12 @@
 // buildApp: the whole auth service, without listening (tests build it; server.ts runs it).
+import type { KeyObject } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { HealthSchema } from '../shared/schemas.js'
 import { createGrants } from './grants.js'
+import { issuerKeySource } from './key-ring.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { sessionRoutes } from './routes/session.js'
@@ -17,6 +19,10 @@ export interface AuthAppOptions {
   audience: string
   accessTokenTtl: number
   keysDir: string
+  /** `files` (the default): the PEM ring in keysDir; `database`: the ring in the store, sealed. */
+  keysBackend?: 'files' | 'database'
+  /** The key-encryption key of the database backend (KEYS_ENCRYPTION_KEY). */
+  keysEncryptionKey?: KeyObject
   jwksMaxAge: number
   /** Seconds between looks at keyring.json (0: never); see plugins/issuer/key-reloader.ts. */
   keysReloadInterval: number
@@ -50,7 +56,7 @@ export async function buildApp (options: AuthAppOptions) {
     issuer: options.issuer,
     audience: options.audience,
     accessTokenTtl: options.accessTokenTtl,
-    keysDir: options.keysDir,
+    ...issuerKeySource(app.store.db, options),
     jwksMaxAge: options.jwksMaxAge,
     reloadInterval: options.keysReloadInterval,
     ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval })

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
+import { parseEncryptionKey } from './store/key-encryption.js'
 
 const Duration = (fallback: string, description: string) =>
   Type.String({ pattern: DURATION_PATTERN, default: fallback, description: `${description} (e.g. 90s, 15m, 12h)` })
@@ -14,6 +15,10 @@ export const AuthEnvSchema = Type.Object({
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` of every token' }),
   ACCESS_TOKEN_TTL: Duration('15m', 'Access token lifetime'),
   KEYS_DIR: Type.String({ minLength: 1, default: './keys', description: 'Folder of the PEM key ring' }),
+  KEYS_BACKEND: Type.Union([Type.Literal('files'), Type.Literal('database')], {
+    default: 'files', description: 'Where the key ring lives: PEM files in KEYS_DIR, or the database (shared by replicas)'
+  }),
+  KEYS_ENCRYPTION_KEY: Type.Optional(Type.String({ description: '32 random bytes, base64: encrypts private keys in the database' })),
   JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS'),
   KEYS_RELOAD_INTERVAL: Duration('5s', 'How often the running service looks at keyring.json for a rotation; 0: never'),
   KEY_ROTATION_INTERVAL: Type.Optional(Type.String({
@@ -51,6 +56,18 @@ function checkRotationInterval (options: AuthAppOptions): void {
   }
 }
 
+/** KEYS_ENCRYPTION_KEY is checked whenever it is set, and required by the database backend. */
+function keysBackendOptions (env: AuthEnv): Pick<AuthAppOptions, 'keysBackend' | 'keysEncryptionKey'> {
+  if (env.KEYS_BACKEND === 'database' && env.KEYS_ENCRYPTION_KEY === undefined) {
+    throw new Error('Invalid configuration: KEYS_BACKEND=database needs KEYS_ENCRYPTION_KEY (32 random bytes, base64); ' +
+      'create one with `openssl rand -base64 32` and give every replica the same value')
+  }
+  return {
+    keysBackend: env.KEYS_BACKEND,
+    ...(env.KEYS_ENCRYPTION_KEY !== undefined && { keysEncryptionKey: parseEncryptionKey(env.KEYS_ENCRYPTION_KEY) })
+  }
+}
+
 /** What buildApp needs, from a validated environment. */
 export function authAppOptions (env: AuthEnv): AuthAppOptions {
   const options: AuthAppOptions = {
@@ -58,6 +75,7 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     audience: env.TOKEN_AUDIENCE,
     accessTokenTtl: durationSeconds(env.ACCESS_TOKEN_TTL),
     keysDir: env.KEYS_DIR,
+    ...keysBackendOptions(env),
     jwksMaxAge: durationSeconds(env.JWKS_MAX_AGE),
     keysReloadInterval: durationSeconds(env.KEYS_RELOAD_INTERVAL),
     ...(env.KEY_ROTATION_INTERVAL !== undefined && { keyRotationInterval: durationSeconds(env.KEY_ROTATION_INTERVAL) }),

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { MANIFEST_FILE, readManifest, type KeyRecord } from '../../plugins/issuer/key-files.js'
 import { createKeyReloader } from '../../plugins/issuer/key-reloader.js'
+import { createFileKeyStore } from '../../plugins/issuer/key-store.js'
 import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import { decodeJwt, freshKeysDir, issuerApp, waitFor, type LogLine } from './helpers.js'
@@ -117,9 +118,9 @@ t.test('the reloader: start after stop does nothing', async (t) => {
   const log = { info: (o: unknown, m: string) => logged.push(m), error: (o: unknown, m: string) => logged.push(m) }
   const keyRing = { activeKey: () => { throw new Error('not used') }, replace: () => {} }
   const reloader = createKeyReloader({
-    keysDir,
+    keyStore: createFileKeyStore(keysDir),
     keyRing: keyRing as never,
-    loadedManifest: '',
+    loadedVersion: '',
     log: log as never,
     reloadInterval: 0.01,
     timing: keyTiming({ accessTokenTtl: 1, jwksMaxAge: 0, reloadInterval: 0.01 })

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { ensureKeyFiles, MANIFEST_FILE, readManifest, type KeyRecord } from '../../plugins/issuer/key-files.js'
-import { activeKeyAge, rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
+import { activeKeyAge, planRotation, rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { CLOCK_SKEW_MARGIN, keyTiming } from '../../plugins/issuer/key-timing.js'
 import { freshKeysDir } from './helpers.js'
 
@@ -131,4 +131,9 @@ t.test('a next key whose file is bad is never promoted', async (t) => {
   })
   t.equal(await readFile(join(dir, MANIFEST_FILE), 'utf8'), before, 'the manifest is untouched')
   t.equal((await readdir(dir)).length, 3, 'no key was generated')
+})
+
+t.test('the rotation plan refuses a ring without an active key, naming its source', async (t) => {
+  const next = { kid: 'N'.repeat(43), state: 'next' as const, createdAt: new Date().toISOString() }
+  t.throws(() => planRotation([next], timing, 'the store'), { code: 'ISSUER_NO_ACTIVE_KEY', message: /the store/ })
 })

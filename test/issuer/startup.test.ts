@@ -7,6 +7,7 @@ import Fastify from 'fastify'
 import issuer, { issuerPlugin, type IssuerPluginOptions } from '../../plugins/issuer/index.js'
 import { MANIFEST_FILE } from '../../plugins/issuer/key-files.js'
 import { createKeyRing } from '../../plugins/issuer/key-ring.js'
+import { createFileKeyStore } from '../../plugins/issuer/key-store.js'
 import { AUDIENCE, fakeKid, freshKeysDir, ISSUER, issuerApp, pemOf, writeRing } from './helpers.js'
 
 async function startWith (keysDir: string, options: Partial<IssuerPluginOptions> = {}) {
@@ -80,6 +81,17 @@ t.test('option errors name the option', async (t) => {
   await t.rejects(startWith(dir, { rotationInterval: 60, jwksMaxAge: 300, reloadInterval: 5 }),
     { message: /option rotationInterval: must be at least jwksMaxAge \+ reloadInterval \(305 s\)/ })
   await t.rejects(issuerPlugin(Fastify(), null as unknown as IssuerPluginOptions), { message: /option \(root\):/ })
+  await t.rejects(startWith(dir, { keyStore: createFileKeyStore(dir) }), { message: /option keysDir: give exactly one of keysDir and keyStore/ })
+  await t.rejects(issuerPlugin(Fastify(), { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: 600 }),
+    { message: /option keysDir: give exactly one of keysDir and keyStore/ })
+})
+
+t.test('a key store given as keyStore serves the ring instead of keysDir', async (t) => {
+  const dir = await freshKeysDir(t)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(issuer, { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: 600, keyStore: createFileKeyStore(dir) })
+  t.equal(app.issuer.keyRing.keys().length, 2)
 })
 
 t.test('a good ring loads, and the ring in memory demands an active key', async (t) => {

@@ -1,31 +1,33 @@
 // npm run keys:rotate [-- --force]: next → active, active → retired, a new next key, and retired
-// keys past their window removed. The running auth service picks the change up by polling
-// keyring.json (KEYS_RELOAD_INTERVAL); no restart.
-// Exit codes: 0 rotated, 1 error (no ring, a bad file, bad configuration), 2 refused: the next key
+// keys past their window removed, in KEYS_DIR or in the database (KEYS_BACKEND=database). Running
+// auth services pick the change up by polling (KEYS_RELOAD_INTERVAL); no restart.
+// Exit codes: 0 rotated, 1 error (no ring, a bad key, bad configuration), 2 refused: the next key
 // has not been published for JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL yet (--force overrides).
-import { resolve } from 'node:path'
 import { NextKeyTooYoungError } from '../../../plugins/issuer/errors.js'
-import { rotateKeyFiles } from '../../../plugins/issuer/key-rotation.js'
 import { keyTiming } from '../../../plugins/issuer/key-timing.js'
 import { loadDotEnv, runOrExit } from '../../shared/server.js'
 import { authAppOptions, loadAuthEnv } from '../config.js'
+import { openKeyRing } from '../key-ring.js'
 
 await runOrExit(async () => {
   loadDotEnv()
   const options = authAppOptions(loadAuthEnv(process.env))
-  const dir = resolve(options.keysDir)
   const timing = keyTiming({ ...options, reloadInterval: options.keysReloadInterval })
   const force = process.argv.includes('--force')
+  const ring = await openKeyRing(options)
   let result
   try {
-    result = await rotateKeyFiles(dir, { ...timing, force })
+    result = await ring.rotate({ ...timing, force })
   } catch (err) {
     if (!(err instanceof NextKeyTooYoungError)) throw err
     console.error(`Not rotated: ${err.message} (--force).`)
-    process.exit(2)
+    process.exitCode = 2
+    return
+  } finally {
+    await ring.close()
   }
   const { active, retired, next, pruned } = result
-  console.log(`Rotated the key ring in ${dir}:`)
+  console.log(`Rotated the key ring in ${ring.where}:`)
   console.log(`  active  ${active.kid}  signs new tokens`)
   console.log(`  retired ${retired.kid}  still published for ${timing.retireWindow} s, so its tokens keep verifying`)
   console.log(`  next    ${next.kid}  published now, may be promoted in ${timing.minNextAge} s`)

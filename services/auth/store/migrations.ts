@@ -43,6 +43,18 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (col) => col.notNull())
         .execute()
     }
+  },
+  '0003_signing_keys': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.createTable('signing_keys')
+        .addColumn('kid', 'text', (col) => col.primaryKey())
+        .addColumn('state', 'text', (col) => col.notNull().check(sql`state in ('next', 'active', 'retired')`))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('activated_at', 'text')
+        .addColumn('retired_at', 'text')
+        .addColumn('private_key_sealed', 'text', (col) => col.notNull())
+        .execute()
+    }
   }
 }
 

@@ -45,9 +45,21 @@ export interface ClientsTable {
   created_at: string
 }
 
+/** The key ring when KEYS_BACKEND=database (see signing-keys.ts). */
+export interface SigningKeysTable {
+  kid: string
+  state: 'next' | 'active' | 'retired'
+  created_at: string
+  activated_at: string | null
+  retired_at: string | null
+  /** The PKCS#8 PEM sealed with AES-256-GCM (key-encryption.ts); never the key in clear. */
+  private_key_sealed: string
+}
+
 export interface Database {
   users: UsersTable
   refresh_families: RefreshFamiliesTable
   refresh_tokens: RefreshTokensTable
   clients: ClientsTable
+  signing_keys: SigningKeysTable
 }
