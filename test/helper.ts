@@ -80,14 +80,23 @@ export async function login (issuer: string, username: string, password: string)
  * child; a child that transpiles with tsx reports other line maps, so its coverage is turned off.
  */
 export function childProcessEnv (extra: Env = {}): NodeJS.ProcessEnv {
-  return { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...extra }
+  return { ...process.env, ...NO_CHILD_COVERAGE, ...extra }
 }
 
-/** A pino logger writing JSON lines into `lines`, for tests that read what was logged. */
+export const NO_CHILD_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+
+export interface LogLine { level: number, msg: string, [key: string]: unknown }
+
+/** A pino destination keeping every line, parsed; `logger` is ready for Fastify's `logger` option. */
 export function captureLogs (level = 'info') {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({ write (chunk, encoding, done) { lines.push(JSON.parse(String(chunk))); done() } })
-  return { lines, logger: { level, stream } }
+  const lines: LogLine[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine)
+      done()
+    }
+  })
+  return { lines, stream, logger: { level, stream } }
 }
 
 /** A loopback port nobody listens on (bound, then released). */

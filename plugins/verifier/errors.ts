@@ -45,7 +45,7 @@ export function jwksUnavailable (description: string, retryAfter: number): Verif
 
 /** 403: a valid token without the scopes (or roles) the route needs; `scope` lists what it needs. */
 export function insufficientScope (reason: 'insufficient_scope' | 'insufficient_role', needed: string[]): VerifierError {
-  const what = `${reason === 'insufficient_role' ? 'the role' : 'the scope'} ${needed.join(' ')}`
+  const what = reason === 'insufficient_role' ? `any of the roles ${needed.join(' ')}` : `the scope ${needed.join(' ')}`
   return Object.assign(new InsufficientScopeError(what), { reason, scope: reason === 'insufficient_scope' ? needed.join(' ') : '' })
 }
 

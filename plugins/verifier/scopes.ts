@@ -4,14 +4,15 @@ import { bearerChallenge, insufficientScope } from './errors.js'
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
-/** `every` of `needed` must be in `granted`; answers 403 with the challenge naming what is missing. */
+/** Scopes: every one of `needed`; roles: any one. Else 403 with the challenge naming what is needed. */
 function guard (realm: string, reason: 'insufficient_scope' | 'insufficient_role', needed: string[], granted: (request: FastifyRequest) => readonly string[]): Guard {
   if (needed.length === 0 || needed.some((name) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(name))) {
     throw new TypeError(`verifier: ${reason === 'insufficient_scope' ? 'requireScope' : 'requireRole'} needs names of printable characters without spaces, quotes or backslashes`)
   }
   return async function checkGrant (request, reply) {
     const have = granted(request)
-    if (needed.every((name) => have.includes(name))) return
+    const allowed = reason === 'insufficient_scope' ? needed.every((name) => have.includes(name)) : needed.some((name) => have.includes(name))
+    if (allowed) return
     const error = insufficientScope(reason, needed)
     reply.header('www-authenticate', bearerChallenge(error, realm)!)
     throw error
@@ -22,7 +23,7 @@ export function scopeGuards (realm: string) {
   return {
     /** preHandler (after authenticate): the token's `scope` must hold every one of `scopes`. */
     requireScope: (...scopes: string[]): Guard => guard(realm, 'insufficient_scope', scopes, (request) => request.user.scope.split(' ')),
-    /** preHandler (after authenticate): the token's `roles` must hold every one of `roles`. */
+    /** preHandler (after authenticate): the token's `roles` must hold at least one of `roles`. */
     requireRole: (...roles: string[]): Guard => guard(realm, 'insufficient_role', roles, (request) => request.user.roles ?? [])
   }
 }

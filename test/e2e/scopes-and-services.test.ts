@@ -52,6 +52,7 @@ t.test('requireRole and requireScope on any Fastify app', async (t) => {
   await app.register(verifier, { issuer: auth.url, audience: 'ssot-api' })
   app.get('/admin', { onRequest: app.authenticate, preHandler: app.requireRole('admin') }, async () => ({ ok: true }))
   app.get('/profile', { onRequest: app.authenticate, preHandler: app.requireScope('profile') }, async () => ({ ok: true }))
+  app.get('/edit', { onRequest: app.authenticate, preHandler: app.requireRole('admin', 'editor') }, async () => ({ ok: true }))
   t.throws(() => app.requireScope('two words'), /requireScope needs names/)
   t.throws(() => app.requireRole(), /requireRole needs names/)
 
@@ -60,9 +61,10 @@ t.test('requireRole and requireScope on any Fastify app', async (t) => {
   const call = (url: string, token: string) => app.inject({ url, headers: { authorization: `Bearer ${token}` } })
   t.equal((await call('/admin', rootToken)).statusCode, 200)
   t.equal((await call('/profile', eveToken)).statusCode, 200)
+  t.equal((await call('/edit', eveToken)).statusCode, 200, 'one of the roles is enough')
   const refused = await call('/admin', eveToken)
   t.equal(refused.statusCode, 403)
-  t.equal(refused.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="The access token does not grant the role admin"')
+  t.equal(refused.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", error_description="The access token does not grant any of the roles admin"')
   t.equal(refused.json().code, 'AUTH_INSUFFICIENT_SCOPE')
   const noRoles = (await login(auth.url, 'nobody', 'correct horse battery')).body.access_token as string
   t.equal((await call('/admin', noRoles)).statusCode, 403, 'a token without roles')

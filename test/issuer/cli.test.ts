@@ -5,12 +5,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { readManifest } from '../../plugins/issuer/key-files.js'
+import { NO_CHILD_COVERAGE } from '../helper.js'
 
 const run = promisify(execFile)
-
-// tap follows child processes and merges their coverage, but maps tsx-compiled lines wrongly;
-// the child's own coverage is switched off (the same code is covered in-process by the other tests).
-const NO_CHILD_COVERAGE = { _TAPJS_PROCESSINFO_COV_EXCLUDE_: '/./' }
 
 /** Runs a CLI with only the variables given (no .env from the environment); never throws. */
 async function cli (script: string, env: Record<string, string>, args: string[] = []) {

@@ -3,40 +3,21 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import issuer, { type IssuerPluginOptions } from '../../plugins/issuer/index.js'
-import { ensureKeyFiles, MANIFEST_FILE, type KeyRecord } from '../../plugins/issuer/key-files.js'
+import { MANIFEST_FILE, type KeyRecord } from '../../plugins/issuer/key-files.js'
+import { captureLogs, makeKeysDir } from '../helper.js'
+
+export { makeKeysDir, type LogLine } from '../helper.js'
 
 export const ISSUER = 'https://issuer.test'
 export const AUDIENCE = 'test-api'
 
-export interface LogLine { level: number, msg: string, [key: string]: unknown }
-
-/** A pino destination that keeps every line, parsed. */
-export function captureLogs () {
-  const lines: LogLine[] = []
-  const stream = new Writable({
-    write (chunk: Buffer, encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine)
-      done()
-    }
-  })
-  return { lines, stream }
-}
-
-/** A fresh key ring (active + next) in a temp folder of `t`. */
-export async function freshKeysDir (t: Test): Promise<string> {
-  const dir = join(t.testdir(), 'keys')
-  await ensureKeyFiles(dir)
-  return dir
-}
-
 /** The issuer plugin alone on a bare Fastify app (not listening), closed at teardown. */
 export async function issuerApp (t: Test, options: Partial<IssuerPluginOptions> = {}) {
   const logs = captureLogs()
-  const keysDir = options.keysDir ?? await freshKeysDir(t)
+  const keysDir = options.keysDir ?? await makeKeysDir(t)
   // Typed as a plain instance: the PromiseLike that Fastify() returns would make `await` drop our fields.
   const app: FastifyInstance = Fastify({ logger: { level: 'info', stream: logs.stream } })
   t.teardown(() => app.close())

@@ -8,7 +8,7 @@ import { createKeyReloader } from '../../plugins/issuer/key-reloader.js'
 import { createFileKeyStore } from '../../plugins/issuer/key-store.js'
 import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
-import { decodeJwt, freshKeysDir, issuerApp, waitFor, type LogLine } from './helpers.js'
+import { decodeJwt, makeKeysDir, issuerApp, waitFor, type LogLine } from './helpers.js'
 
 const subject = { sub: 'user-1', client_id: 'cli', scope: 'profile' }
 const force = { minNextAge: 0, retireWindow: 3600, force: true }
@@ -90,7 +90,7 @@ t.test('automatic rotation rotates the ring on schedule', async (t) => {
 })
 
 t.test('automatic rotation waits while the next key is too young, and says so once', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const [active, next] = await readManifest(dir) as [KeyRecord, KeyRecord]
   const longAgo = '2020-01-01T00:00:00.000Z'
   await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ keys: [{ ...active, activatedAt: longAgo }, next] }))
@@ -113,7 +113,7 @@ t.test('closing the app stops polling', async (t) => {
 })
 
 t.test('the reloader: start after stop does nothing', async (t) => {
-  const keysDir = await freshKeysDir(t)
+  const keysDir = await makeKeysDir(t)
   const logged: string[] = []
   const log = { info: (o: unknown, m: string) => logged.push(m), error: (o: unknown, m: string) => logged.push(m) }
   const keyRing = { activeKey: () => { throw new Error('not used') }, replace: () => {} }

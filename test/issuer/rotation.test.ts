@@ -6,7 +6,7 @@ import t from 'tap'
 import { ensureKeyFiles, MANIFEST_FILE, readManifest, type KeyRecord } from '../../plugins/issuer/key-files.js'
 import { activeKeyAge, planRotation, rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { CLOCK_SKEW_MARGIN, keyTiming } from '../../plugins/issuer/key-timing.js'
-import { freshKeysDir } from './helpers.js'
+import { makeKeysDir } from './helpers.js'
 
 const timing = keyTiming({ accessTokenTtl: 900, jwksMaxAge: 300, reloadInterval: 5 })
 const later = (seconds: number, from = new Date()) => new Date(from.getTime() + seconds * 1000)
@@ -17,7 +17,7 @@ t.test('the windows derive from TTL, max-age and the reload interval', async (t)
 })
 
 t.test('a next key younger than minNextAge is not promoted, and nothing is written', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const before = await readFile(join(dir, MANIFEST_FILE), 'utf8')
   const { kid } = (await readManifest(dir)).find((key) => key.state === 'next')!
   await t.rejects(rotateKeyFiles(dir, { ...timing, now: later(304) }), {
@@ -28,7 +28,7 @@ t.test('a next key younger than minNextAge is not promoted, and nothing is writt
 })
 
 t.test('rotation: next → active, active → retired, a new next; files 0600, no temp file left', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const [oldActive, oldNext] = await readManifest(dir) as [KeyRecord, KeyRecord]
   const now = later(305)
   const result = await rotateKeyFiles(dir, { ...timing, now })
@@ -50,13 +50,13 @@ t.test('rotation: next → active, active → retired, a new next; files 0600, n
 })
 
 t.test('--force promotes a young next key', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const { active } = await rotateKeyFiles(dir, { ...timing, force: true })
   t.equal(stateOf(await readManifest(dir), active.kid), 'active')
 })
 
 t.test('retired keys stay for the retire window, then are removed with their PEM file', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const start = new Date()
   const first = await rotateKeyFiles(dir, { ...timing, now: later(305, start) })
   const secondAt = later(305 + timing.retireWindow - 1, start)
@@ -72,7 +72,7 @@ t.test('retired keys stay for the retire window, then are removed with their PEM
 })
 
 t.test('hand-made rings: no next key, a retired key without retiredAt, a PEM already gone', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const [active, next] = await readManifest(dir) as [KeyRecord, KeyRecord]
   const old = new Date(Date.now() - 10 * timing.retireWindow * 1000).toISOString()
   const ghost = { kid: 'G'.repeat(43), state: 'retired' as const, createdAt: old }
@@ -84,7 +84,7 @@ t.test('hand-made rings: no next key, a retired key without retiredAt, a PEM alr
 })
 
 t.test('a PEM that cannot be deleted fails the rotation loudly', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const [active] = await readManifest(dir) as [KeyRecord]
   const old = new Date(Date.now() - 10 * timing.retireWindow * 1000).toISOString()
   const stuck = { kid: 'S'.repeat(43), state: 'retired' as const, createdAt: old, retiredAt: old }
@@ -94,7 +94,7 @@ t.test('a PEM that cannot be deleted fails the rotation loudly', async (t) => {
 })
 
 t.test('readers never see a partial manifest while rotations write it', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const state = { writing: true }
   let reads = 0
   const reader = (async () => {
@@ -111,7 +111,7 @@ t.test('readers never see a partial manifest while rotations write it', async (t
 })
 
 t.test('ensureKeyFiles never overwrites a ring', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const before = await readFile(join(dir, MANIFEST_FILE), 'utf8')
   const again = await ensureKeyFiles(dir)
   t.equal(again.created, false)
@@ -122,7 +122,7 @@ t.test('ensureKeyFiles never overwrites a ring', async (t) => {
 })
 
 t.test('a next key whose file is bad is never promoted', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const before = await readFile(join(dir, MANIFEST_FILE), 'utf8')
   const [, next] = await readManifest(dir) as [KeyRecord, KeyRecord]
   await writeFile(join(dir, `${next.kid}.pem`), '-----BEGIN PRIVATE KEY-----\nMIIE\n')

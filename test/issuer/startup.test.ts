@@ -8,7 +8,7 @@ import issuer, { issuerPlugin, type IssuerPluginOptions } from '../../plugins/is
 import { MANIFEST_FILE } from '../../plugins/issuer/key-files.js'
 import { createKeyRing } from '../../plugins/issuer/key-ring.js'
 import { createFileKeyStore } from '../../plugins/issuer/key-store.js'
-import { AUDIENCE, fakeKid, freshKeysDir, ISSUER, issuerApp, pemOf, writeRing } from './helpers.js'
+import { AUDIENCE, fakeKid, makeKeysDir, ISSUER, issuerApp, pemOf, writeRing } from './helpers.js'
 
 async function startWith (keysDir: string, options: Partial<IssuerPluginOptions> = {}) {
   const app = Fastify()
@@ -72,7 +72,7 @@ t.test('a bad manifest is named', async (t) => {
 })
 
 t.test('option errors name the option', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   await t.rejects(startWith(dir, { issuer: '' }), { name: 'TypeError', message: /^issuer plugin: option issuer:/ })
   await t.rejects(startWith(dir, { jwksMaxAge: -1 }), { message: /option jwksMaxAge:/ })
   await t.rejects(startWith(dir, { accessTokenTtl: 1.5 }), { message: /option accessTokenTtl:/ })
@@ -87,7 +87,7 @@ t.test('option errors name the option', async (t) => {
 })
 
 t.test('a key store given as keyStore serves the ring instead of keysDir', async (t) => {
-  const dir = await freshKeysDir(t)
+  const dir = await makeKeysDir(t)
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(issuer, { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: 600, keyStore: createFileKeyStore(dir) })
