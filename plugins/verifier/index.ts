@@ -8,6 +8,7 @@ import { bearerChallenge, type VerifierError } from './errors.js'
 import { createIssuerKeys, type FetchCounters } from './issuer-keys.js'
 import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
 import { scopeGuards } from './scopes.js'
+import { createTokenCache } from './token-cache.js'
 import { bearerToken, checkClaims, fromFastJwtError, preCheck } from './token-checks.js'
 
 /** Decorates `fastify.authenticate` (an onRequest/preHandler hook) and `fastify.verifier.stats()`. */
@@ -21,17 +22,27 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
     counters, log)]))
   const issuerNames = new Set(issuers.keys())
 
+  const tokenCache = options.tokenCacheMax > 0 ? createTokenCache(options.tokenCacheMax, options.tokenCacheTtl) : undefined
+
   async function verify (authorization: string | undefined): Promise<AccessTokenClaims> {
     const token = bearerToken(authorization)
+    // A repeated token is answered before any decoding (its key is re-checked, see token-cache.ts).
+    const cached = tokenCache?.get(token)
+    if (cached) return cached
     const { kid, iss } = preCheck(token, options.algorithms, issuerNames)
-    const key = await issuers.get(iss)!.verifierFor(kid)
-    let claims: unknown
+    const keys = issuers.get(iss)!
+    const key = await keys.verifierFor(kid)
+    let verified: unknown
     try {
-      claims = key.verify(token)
+      verified = key.verify(token)
     } catch (err) {
       throw fromFastJwtError(err)
     }
-    return checkClaims(claims, options.clockTolerance)
+    const claims = checkClaims(verified, options.clockTolerance)
+    tokenCache?.set(token, {
+      claims, stillPublished: () => keys.current(kid) === key, deadline: (claims.exp + options.clockTolerance) * 1000
+    })
+    return claims
   }
 
   async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -58,6 +69,7 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
       jwksFetches: { ...counters },
       keysCached: all.reduce((sum, keys) => sum + keys.keysCached, 0),
       unknownKidsCached: all.reduce((sum, keys) => sum + keys.unknownKidsCached, 0),
+      tokensCached: tokenCache?.size ?? 0,
       jwksLoaded: all.some((keys) => keys.loaded)
     })
   })
@@ -79,6 +91,7 @@ declare module 'fastify' {
         jwksFetches: FetchCounters
         keysCached: number
         unknownKidsCached: number
+        tokensCached: number
         jwksLoaded: boolean
       }
     }

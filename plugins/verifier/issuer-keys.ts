@@ -104,6 +104,8 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
 
   return {
     verifierFor,
+    /** The entry now published under `kid`, if any (no fetch). */
+    current: (kid: string): KeyEntry | undefined => keys.get(kid),
     refresh,
     close (): void {
       stop.abort() // ends a fetch in flight: no socket or timer outlives the app

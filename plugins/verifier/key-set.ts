@@ -16,8 +16,6 @@ export interface VerifyRules {
   /** Seconds. */
   clockTolerance: number
   keyCacheMax: number
-  tokenCacheMax: number
-  tokenCacheTtl: number
 }
 
 export interface KeyEntry {
@@ -57,9 +55,7 @@ function createEntry (jwk: Record<string, unknown>, fingerprint: string, rules: 
       allowedAud: rules.audience,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
       checkTyp: ACCESS_TOKEN_TYPE,
-      clockTolerance: rules.clockTolerance * 1000,
-      cache: rules.tokenCacheMax,
-      cacheTTL: rules.tokenCacheTtl
+      clockTolerance: rules.clockTolerance * 1000
     })
     return { fingerprint, verify }
   } catch {

@@ -35,7 +35,7 @@ export const VerifierOptionsSchema = Type.Object({
   keyCacheTtl: Type.Integer({ minimum: 1000, default: 300_000, description: 'Default 300000. Longest time (ms) between background JWKS refreshes; the JWKS Cache-Control max-age shortens it, `cooldown` is the floor' }),
   keyCacheMax: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Default 50. Most keys kept per issuer; a JWKS with more keys is refused' }),
   unknownKidCacheMax: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Default 1000. Most unknown kids remembered per issuer (the negative cache)' }),
-  tokenCacheMax: Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'Default 0 (off). Verified tokens cached per key (fast-jwt cache); an entry never outlives `exp` nor its key' }),
+  tokenCacheMax: Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'Default 0 (off). Verified tokens cached (keyed by the whole token); an entry never outlives `exp` nor its key' }),
   tokenCacheTtl: Type.Integer({ minimum: 1000, default: 60_000, description: 'Default 60000. Longest time (ms) a verified token stays cached' }),
   realm: Type.String({ default: 'api', description: 'Default "api". The realm of the WWW-Authenticate challenge' })
 }, { additionalProperties: false })

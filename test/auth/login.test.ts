@@ -107,3 +107,10 @@ t.test('passwords are stored as argon2id with m=19456 KiB, t=2, p=1', async (t) 
   t.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/)
   t.notMatch(row.password_hash, /correct horse battery/)
 })
+
+t.test('concurrent logins queue for the hashing cores and all succeed', async (t) => {
+  const app = await buildAuth(t, { LOGIN_MAX_PER_USERNAME: '100' })
+  await addUser(app, 'alice', 'correct horse battery')
+  const answers = await Promise.all(Array.from({ length: 12 }, () => post(app, { username: 'alice', password: 'correct horse battery' })))
+  t.same(answers.map((answer) => answer.statusCode), Array(12).fill(200))
+})

@@ -15,6 +15,7 @@ for (const tokenCacheMax of [0, 100]) {
     const old = signToken(retired, jwks.url)
     t.equal((await callWith(app, old)).statusCode, 200)
     t.equal((await callWith(app, old)).statusCode, 200, 'twice: from the token cache when on')
+    t.equal(app.verifier.stats().tokensCached, tokenCacheMax > 0 ? 1 : 0, 'one token cached, when the cache is on')
     jwks.keys = [active.jwk]
     await sleep(600) // the background refresh runs every cooldown (max-age 0)
     t.equal(app.verifier.stats().keysCached, 1)
