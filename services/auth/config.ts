@@ -1,6 +1,7 @@
 // The auth service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import type { AuthAppOptions } from './app.js'
 
 const Duration = (fallback: string, description: string) =>
@@ -22,7 +23,8 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
   DEMO_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing' })),
-  DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 1 }))
+  DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  ...OperationsEnvProperties
 })
 export type AuthEnv = Static<typeof AuthEnvSchema>
 
@@ -39,6 +41,7 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     keysDir: env.KEYS_DIR,
     jwksMaxAge: durationSeconds(env.JWKS_MAX_AGE),
     databaseUrl: env.DATABASE_URL,
+    operations: operationsOptions(env),
     login: {
       clientId: env.LOGIN_CLIENT_ID,
       scope: env.LOGIN_SCOPE,

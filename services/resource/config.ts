@@ -1,6 +1,7 @@
 // The resource service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import type { ResourceAppOptions } from './app.js'
 
 export const ResourceEnvSchema = Type.Object({
@@ -11,7 +12,8 @@ export const ResourceEnvSchema = Type.Object({
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` required in tokens' }),
   JWKS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000 }),
   CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
-  LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' })
+  LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
+  ...OperationsEnvProperties
 })
 export type ResourceEnv = Static<typeof ResourceEnvSchema>
 
@@ -21,6 +23,7 @@ export function loadResourceEnv (env: NodeJS.ProcessEnv): ResourceEnv {
 
 export function resourceAppOptions (env: ResourceEnv): ResourceAppOptions {
   return {
+    operations: operationsOptions(env),
     verifier: {
       issuer: env.ISSUER_URL,
       audience: env.TOKEN_AUDIENCE,

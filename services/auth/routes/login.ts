@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type {} from '@fastify/rate-limit'
 import { ErrorSchema } from '../../shared/schemas.js'
 import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js'
+import { countLoginFailures } from '../login-metrics.js'
 import { createPasswordChecker } from '../passwords.js'
 import { LoginBodySchema, TokenResponseSchema } from '../schemas.js'
 import { normaliseUsername } from '../store/users.js'
@@ -33,6 +34,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteOptions> = async (
   fastify.post('/auth/login', {
     onRequest: limitPerIp,
     preHandler: limitPerUsername,
+    onError: countLoginFailures(fastify),
     schema: {
       tags: ['auth'],
       summary: 'Log in with a username and password',
@@ -49,6 +51,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteOptions> = async (
     const { accessToken, expiresIn } = fastify.issuer.signAccessToken({
       sub: user.id, client_id: opts.clientId, scope: opts.scope, username: user.username, ...(roles && { roles })
     })
+    fastify.metrics.tokensIssued.inc({ grant: 'password' })
     return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: expiresIn }
   })
 }

@@ -1,0 +1,20 @@
+// What both services register first for production: security headers, load shedding, metrics
+// and the docs page. Routes registered after this call are measured and documented.
+import type { FastifyInstance } from 'fastify'
+import helmet from '@fastify/helmet'
+import underPressure from '@fastify/under-pressure'
+import docs, { type DocsOptions } from './docs.js'
+import metrics from './metrics.js'
+import type { OperationsOptions } from './operations-config.js'
+
+export async function registerOperations (app: FastifyInstance, options: OperationsOptions, docsOptions: DocsOptions) {
+  await app.register(helmet)
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.pressure.maxEventLoopDelay,
+    maxHeapUsedBytes: options.pressure.maxHeapUsedBytes,
+    retryAfter: options.pressure.retryAfter,
+    ...(options.pressure.sampleInterval !== undefined && { sampleInterval: options.pressure.sampleInterval })
+  })
+  await app.register(metrics)
+  await app.register(docs, docsOptions)
+}
