@@ -1,20 +1,27 @@
 // Test helpers: each test builds its own services on real SQLite files, keys generated in a temp
 // folder, real listening sockets on loopback; teardown closes everything.
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { ensureKeyFiles, type KeyRecord } from '../plugins/issuer/key-files.js'
 import { ensureUser } from '../services/auth/accounts.js'
-import { buildApp as buildAuthApp } from '../services/auth/app.js'
+import { buildApp as buildAuthApp, type AuthAppOptions } from '../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../services/auth/config.js'
 import { buildApp as buildResourceApp } from '../services/resource/app.js'
 import { loadResourceEnv, resourceAppOptions } from '../services/resource/config.js'
 
 export type Env = Record<string, string>
 
+/** The temp folder of `t`, created on first use (t.testdir() itself empties it on every call). */
+export function testDir (t: Test): string {
+  return existsSync(t.testdirName) ? t.testdirName : t.testdir()
+}
+
 /** A fresh key ring (an active and a next key) in a temp folder of `t`. */
 export async function makeKeysDir (t: Test): Promise<string> {
-  const dir = join(t.testdir(), 'keys')
+  const dir = join(testDir(t), 'keys')
   await ensureKeyFiles(dir)
   return dir
 }
@@ -27,22 +34,23 @@ export async function activeKeyOf (keysDir: string): Promise<{ kid: string, priv
 }
 
 /** The auth service, configured the way server.ts does it, from environment variables. */
-export async function buildAuth (t: Test, env: Env = {}) {
-  const dir = t.testdir()
+export async function buildAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOptions, 'logger'> = {}) {
+  const dir = testDir(t)
   const keysDir = env.KEYS_DIR ?? await makeKeysDir(t)
-  const app = await buildAuthApp(authAppOptions(loadAuthEnv({
-    DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, KEYS_DIR: keysDir, ...env
-  })))
+  const app = await buildAuthApp({
+    ...authAppOptions(loadAuthEnv({ DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, KEYS_DIR: keysDir, ...env })),
+    ...extra
+  })
   t.teardown(() => app.close())
   return Object.assign(app, { keysDir })
 }
 
 /** The auth service listening on a free loopback port; `url` is its address and its ISSUER_URL. */
-export async function startAuth (t: Test, env: Env = {}) {
+export async function startAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOptions, 'logger'> = {}) {
   const { port, close } = await reservePort()
   await close()
   const url = `http://127.0.0.1:${port}`
-  const app = await buildAuth(t, { ISSUER_URL: url, ...env })
+  const app = await buildAuth(t, { ISSUER_URL: url, ...env }, extra)
   await app.listen({ host: '127.0.0.1', port })
   return Object.assign(app, { url })
 }
@@ -65,6 +73,30 @@ export async function login (issuer: string, username: string, password: string)
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password })
   })
   return { status: response.status, body: await response.json() as Record<string, unknown> }
+}
+
+/**
+ * The environment for a child process a test starts. tap injects its coverage hooks into every
+ * child; a child that transpiles with tsx reports other line maps, so its coverage is turned off.
+ */
+export function childProcessEnv (extra: Env = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...NO_CHILD_COVERAGE, ...extra }
+}
+
+export const NO_CHILD_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+
+export interface LogLine { level: number, msg: string, [key: string]: unknown }
+
+/** A pino destination keeping every line, parsed; `logger` is ready for Fastify's `logger` option. */
+export function captureLogs (level = 'info') {
+  const lines: LogLine[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine)
+      done()
+    }
+  })
+  return { lines, stream, logger: { level, stream } }
 }
 
 /** A loopback port nobody listens on (bound, then released). */

@@ -37,7 +37,8 @@ export function parseSigningKey (pem: string | Buffer, source: string): SigningK
   if (privateKey.asymmetricKeyType !== 'rsa') {
     throw new KeyFileInvalidError(source, `a ${privateKey.asymmetricKeyType} key, RS256 needs RSA`)
   }
-  const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0
+  // Node always reports modulusLength for RSA keys.
+  const bits = (privateKey.asymmetricKeyDetails as { modulusLength: number }).modulusLength
   if (bits < MIN_RSA_BITS) {
     throw new KeyFileInvalidError(source, `${bits}-bit RSA, at least ${MIN_RSA_BITS} bits are required`)
   }

@@ -5,7 +5,8 @@ import { NoActiveKeyError } from './errors.js'
 import type { LoadedKey } from './key-files.js'
 
 export interface JwksDocument {
-  body: string
+  /** Bytes, not a string: sent as is, with no per-request encoding and no `charset` added. */
+  body: Buffer
   etag: string
 }
 
@@ -13,7 +14,7 @@ function renderJwks (keys: LoadedKey[]): JwksDocument {
   // Active key first: verifiers that scan the set in order find the signing key soonest.
   const order = { active: 0, next: 1, retired: 2 }
   const published = [...keys].sort((a, b) => order[a.state] - order[b.state]).map((key) => key.publicJwk)
-  const body = JSON.stringify({ keys: published })
+  const body = Buffer.from(JSON.stringify({ keys: published }))
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
   return { body, etag }
 }

@@ -18,32 +18,34 @@ export interface SignedAccessToken {
 
 type SignFunction = (payload: Record<string, unknown>) => string
 
-/** Returns a signer whose fast-jwt signer per kid is built once (the PEM is parsed once). */
+/** Returns a signer whose fast-jwt signer for the active kid is built once (the PEM is parsed once). */
 export function createTokenSigner (keyRing: KeyRing, options: TokenSignerOptions) {
-  const signers = new Map<string, SignFunction>()
+  // Only the active key's signer is kept: after a rotation the old one is dropped, so rotating
+  // forever never grows this cache.
+  let cached: { kid: string, sign: SignFunction } | undefined
 
   function signerFor (kid: string, pem: string): SignFunction {
-    let signer = signers.get(kid)
-    if (!signer) {
-      signer = createSigner({
-        key: pem,
-        algorithm: 'RS256',
+    if (cached?.kid !== kid) {
+      cached = {
         kid,
-        header: { alg: 'RS256', typ: ACCESS_TOKEN_TYPE },
-        iss: options.issuer,
-        aud: options.audience,
-        expiresIn: options.accessTokenTtl * 1000
-      })
-      signers.set(kid, signer)
+        sign: createSigner({
+          key: pem,
+          algorithm: 'RS256',
+          kid,
+          header: { alg: 'RS256', typ: ACCESS_TOKEN_TYPE },
+          iss: options.issuer,
+          expiresIn: options.accessTokenTtl * 1000
+        })
+      }
     }
-    return signer
+    return cached.sign
   }
 
   return {
-    /** Signs an access token for `subject` (a user or a client). */
-    sign (subject: TokenSubject): SignedAccessToken {
+    /** Signs an access token for `subject` (a user or a client) with the active key. */
+    sign ({ aud, ...subject }: TokenSubject): SignedAccessToken {
       const { kid, privatePem } = keyRing.activeKey()
-      const accessToken = signerFor(kid, privatePem)({ ...subject, jti: randomUUID() })
+      const accessToken = signerFor(kid, privatePem)({ ...subject, aud: aud ?? options.audience, jti: randomUUID() })
       return { accessToken, expiresIn: options.accessTokenTtl }
     }
   }

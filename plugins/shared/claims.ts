@@ -19,5 +19,5 @@ export const AccessTokenClaimsSchema = Type.Object({
 })
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
-/** Claims the issuer is asked to put in a token; it adds iss, aud, exp, iat and jti itself. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'roles'>
+/** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'roles'> & { aud?: string }

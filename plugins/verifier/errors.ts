@@ -1,4 +1,5 @@
-// The verifier's errors: stable codes, RFC 6750 statuses and the WWW-Authenticate challenge of each.
+// The verifier's errors: stable codes, RFC 6750 statuses, a machine-readable `reason` on each,
+// and the WWW-Authenticate challenge of each.
 import createError from '@fastify/error'
 
 export const TokenMissingError = createError('AUTH_TOKEN_MISSING', 'No bearer token in the Authorization header', 401)
@@ -6,15 +7,47 @@ export const TokenInvalidError = createError<[string]>('AUTH_TOKEN_INVALID', 'Th
 export const TokenExpiredError = createError('AUTH_TOKEN_EXPIRED', 'The access token has expired', 401)
 export const JwksUnavailableError = createError<[string]>(
   'AUTH_JWKS_UNAVAILABLE', 'The signing keys cannot be fetched from the issuer: %s', 503)
+export const InsufficientScopeError = createError<[string]>(
+  'AUTH_INSUFFICIENT_SCOPE', 'The access token does not grant %s', 403)
 
+/** Why a request was refused; stable values for metrics and logs (the `reason` of every error). */
+export type VerifierErrorReason =
+  | 'missing' | 'malformed' | 'alg_not_allowed' | 'bad_kid' | 'unknown_kid' | 'bad_signature' | 'expired'
+  | 'not_yet_valid' | 'wrong_issuer' | 'wrong_audience' | 'wrong_type' | 'bad_claims' | 'jwks_unavailable'
+  | 'insufficient_scope' | 'insufficient_role'
+
+type WithReason<E> = E & { reason: VerifierErrorReason }
 export type VerifierError =
-  | InstanceType<typeof TokenMissingError>
-  | InstanceType<typeof TokenInvalidError>
-  | InstanceType<typeof TokenExpiredError>
-  | InstanceType<typeof JwksUnavailableError>
+  | WithReason<InstanceType<typeof TokenMissingError>>
+  | WithReason<InstanceType<typeof TokenInvalidError>>
+  | WithReason<InstanceType<typeof TokenExpiredError>>
+  | WithReason<InstanceType<typeof JwksUnavailableError>> & { retryAfter: number }
+  | WithReason<InstanceType<typeof InsufficientScopeError>> & { scope: string }
 
-/** Seconds a client should wait after a 503 before trying again. */
-export const JWKS_RETRY_AFTER_SECONDS = 5
+export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable' | 'insufficient_scope' | 'insufficient_role'>
+
+export function tokenMissing (): VerifierError {
+  return Object.assign(new TokenMissingError(), { reason: 'missing' as const })
+}
+
+export function tokenExpired (): VerifierError {
+  return Object.assign(new TokenExpiredError(), { reason: 'expired' as const })
+}
+
+export function tokenInvalid (reason: InvalidTokenReason, description: string): VerifierError {
+  return Object.assign(new TokenInvalidError(description), { reason })
+}
+
+/** 503: no usable key and the issuer cannot tell us one; `retryAfter` is in seconds. */
+export function jwksUnavailable (description: string, retryAfter: number): VerifierError {
+  return Object.assign(new JwksUnavailableError(description), { reason: 'jwks_unavailable' as const, retryAfter })
+}
+
+/** 403: a valid token without the scopes (or roles) the route needs; `scope` lists what it needs. */
+export function insufficientScope (reason: 'insufficient_scope' | 'insufficient_role', needed: string[]): VerifierError {
+  const what = reason === 'insufficient_role' ? `any of the roles ${needed.join(' ')}` : `the scope ${needed.join(' ')}`
+  return Object.assign(new InsufficientScopeError(what), { reason, scope: reason === 'insufficient_scope' ? needed.join(' ') : '' })
+}
 
 function quoted (text: string): string {
   // RFC 6750 §3: error_description is a quoted-string of printable ASCII without `"` or `\`.
@@ -29,6 +62,10 @@ export function bearerChallenge (error: VerifierError, realm: string): string | 
       return base
     case 'AUTH_JWKS_UNAVAILABLE':
       return undefined
+    case 'AUTH_INSUFFICIENT_SCOPE': {
+      const scope = 'scope' in error && error.scope ? `, scope="${quoted(error.scope)}"` : ''
+      return `${base}, error="insufficient_scope", error_description="${quoted(error.message)}"${scope}`
+    }
     default:
       return `${base}, error="invalid_token", error_description="${quoted(error.message)}"`
   }

@@ -1,99 +1,95 @@
-// The verifier plugin: trusts one issuer's access tokens by checking them locally against the
-// issuer's published JWKS. It holds no private key and cannot mint tokens.
+// The verifier plugin: trusts the access tokens of configured issuers by checking them locally
+// against each issuer's published JWKS. It holds no private key and cannot mint tokens.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import fastifyJwt from '@fastify/jwt'
-import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from '../shared/claims.js'
-import { createKeySource } from './key-source.js'
-import { bearerChallenge, JWKS_RETRY_AFTER_SECONDS, TokenInvalidError } from './errors.js'
-import { checkClaims, toVerifierError } from './token-checks.js'
+import type { Algorithm } from 'fast-jwt'
+import type { AccessTokenClaims } from '../shared/claims.js'
+import { bearerChallenge, type VerifierError } from './errors.js'
+import { createIssuerKeys, type FetchCounters } from './issuer-keys.js'
+import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
+import { scopeGuards } from './scopes.js'
+import { bearerToken, checkClaims, fromFastJwtError, preCheck } from './token-checks.js'
 
-const AsymmetricAlgorithm = Type.Union(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']
-  .map((alg) => Type.Literal(alg)))
-
-export const VerifierOptionsSchema = Type.Object({
-  issuer: Type.String({ minLength: 1, description: 'The exact `iss` to trust' }),
-  audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
-  jwksUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: the issuer URL + /.well-known/jwks.json' })),
-  algorithms: Type.Array(AsymmetricAlgorithm, { minItems: 1, default: ['RS256'] }),
-  clockTolerance: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew allowed' }),
-  fetchTimeout: Type.Integer({ minimum: 1, default: 3000, description: 'JWKS fetch timeout in ms' }),
-  keyCacheMax: Type.Integer({ minimum: 1, default: 50 }),
-  keyCacheTtl: Type.Integer({ minimum: 1, default: 300_000, description: 'ms a fetched key is kept' }),
-  realm: Type.String({ default: 'api' })
-})
-export type VerifierOptions = Static<typeof VerifierOptionsSchema>
-export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'> & Partial<VerifierOptions>
-
-function checkOptions (options: VerifierPluginOptions): VerifierOptions {
-  const withDefaults = Value.Default(VerifierOptionsSchema, structuredClone(options))
-  const error = Value.Errors(VerifierOptionsSchema, withDefaults).First()
-  if (error) throw new TypeError(`verifier plugin: option ${error.path.slice(1) || '(root)'}: ${error.message}`)
-  return withDefaults as VerifierOptions
-}
-
-/** Registers @fastify/jwt in verify-only mode and decorates `fastify.authenticate`. */
+/** Decorates `fastify.authenticate` (an onRequest/preHandler hook) and `fastify.verifier.stats()`. */
 export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: VerifierPluginOptions) {
   const options = checkOptions(pluginOptions)
-  const jwksUrl = options.jwksUrl ?? `${options.issuer.replace(/\/+$/, '')}/.well-known/jwks.json`
-  const keySource = createKeySource({
-    jwksUrl, fetchTimeout: options.fetchTimeout, cacheMax: options.keyCacheMax, cacheTtl: options.keyCacheTtl
-  })
-  const allowedAlgorithms: readonly string[] = options.algorithms
+  const counters: FetchCounters = { ok: 0, failed: 0, timedOut: 0 }
+  const log = fastify.log.child({ plugin: 'verifier' })
+  const issuers = new Map(trustedIssuers(options).map(({ issuer, jwksUrl }) => [issuer, createIssuerKeys(
+    { ...options, issuer, algorithms: options.algorithms as Algorithm[] },
+    { ...options, jwksUrl },
+    counters, log)]))
+  const issuerNames = new Set(issuers.keys())
 
-  await fastify.register(fastifyJwt, {
-    // Only a public key source: with no private key, reply.jwtSign cannot mint a token here.
-    secret: {
-      public: async (request: FastifyRequest, token: { header: { alg?: unknown, kid?: unknown } }) => {
-        // Refuse a disallowed alg before any key lookup: no fetch for `none` or HS256 tokens.
-        if (!allowedAlgorithms.includes(token.header.alg as string)) throw new TokenInvalidError('the algorithm is not allowed')
-        return keySource.publicKeyFor(token.header)
-      }
-    },
-    decode: { complete: true },
-    verify: {
-      algorithms: options.algorithms,
-      allowedIss: options.issuer,
-      allowedAud: options.audience,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-      checkTyp: ACCESS_TOKEN_TYPE,
-      clockTolerance: options.clockTolerance * 1000
-    },
-    formatUser: (payload) => payload
-  } as import('@fastify/jwt').FastifyJWTOptions)
+  async function verify (authorization: string | undefined): Promise<AccessTokenClaims> {
+    const token = bearerToken(authorization)
+    const { kid, iss } = preCheck(token, options.algorithms, issuerNames)
+    const key = await issuers.get(iss)!.verifierFor(kid)
+    let claims: unknown
+    try {
+      claims = key.verify(token)
+    } catch (err) {
+      throw fromFastJwtError(err)
+    }
+    return checkClaims(claims, options.clockTolerance)
+  }
 
   async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
-      const claims: unknown = await request.jwtVerify()
-      request.user = checkClaims(claims, options.clockTolerance)
+      request.user = await verify(request.headers.authorization)
     } catch (err) {
-      const error = toVerifierError(err)
-      if (error.statusCode === 503) reply.header('retry-after', JWKS_RETRY_AFTER_SECONDS)
+      const error = err as VerifierError
+      if ('retryAfter' in error) reply.header('retry-after', error.retryAfter)
       const challenge = bearerChallenge(error, options.realm)
       if (challenge) reply.header('www-authenticate', challenge)
       throw error
     }
   }
 
+  const all = [...issuers.values()]
+  fastify.decorateRequest('user', null as unknown as AccessTokenClaims)
   fastify.decorate('authenticate', authenticate)
+  const { requireScope, requireRole } = scopeGuards(options.realm)
+  fastify.decorate('requireScope', requireScope)
+  fastify.decorate('requireRole', requireRole)
+  fastify.decorate('verifier', {
+    /** Counters and cache sizes, for metrics and readiness. */
+    stats: () => ({
+      jwksFetches: { ...counters },
+      keysCached: all.reduce((sum, keys) => sum + keys.keysCached, 0),
+      unknownKidsCached: all.reduce((sum, keys) => sum + keys.unknownKidsCached, 0),
+      jwksLoaded: all.some((keys) => keys.loaded)
+    })
+  })
+  // Warm the keys before the first request; a failure here is retried after the cooldown.
+  fastify.addHook('onReady', async () => { for (const keys of all) keys.refresh() })
+  fastify.addHook('onClose', async () => { for (const keys of all) keys.close() })
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler: answers 401/503 unless the request carries a valid access token. */
+    /** onRequest hook: answers 401/503 unless the request carries a valid access token. */
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** A preHandler for after `authenticate`: 403 insufficient_scope unless the token has every scope. */
+    requireScope: ReturnType<typeof scopeGuards>['requireScope']
+    /** The same for the token's `roles`. */
+    requireRole: ReturnType<typeof scopeGuards>['requireRole']
+    verifier: {
+      stats: () => {
+        jwksFetches: FetchCounters
+        keysCached: number
+        unknownKidsCached: number
+        jwksLoaded: boolean
+      }
+    }
   }
-}
-
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: AccessTokenClaims
+  interface FastifyRequest {
+    /** The verified access token's claims, set by `fastify.authenticate`. */
     user: AccessTokenClaims
   }
 }
 
 export default fp(verifierPlugin, { name: 'verifier', fastify: '5.x' })
 export * from './errors.js'
+export { VerifierOptionsSchema, type VerifierOptions, type VerifierPluginOptions, type TrustedIssuer } from './options.js'
 export type { AccessTokenClaims } from '../shared/claims.js'

@@ -1,6 +1,6 @@
 // buildApp: the whole auth service, without listening (tests build it; server.ts runs it).
+import type { KeyObject } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
@@ -8,16 +8,39 @@ import { registerOperations } from '../shared/operations.js'
 import { DEFAULT_OPERATIONS, type OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
 import { authReadinessChecks } from './readiness.js'
+import { createGrants } from './grants.js'
+import { issuerKeySource } from './key-ring.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
+import { oauthRoutes } from './routes/oauth.js'
+import { sessionRoutes } from './routes/session.js'
+import type { RefreshLifetimes } from './store/refresh-tokens.js'
 import store from './store/index.js'
+import throttle from './throttle.js'
 
 export interface AuthAppOptions {
   issuer: string
   audience: string
   accessTokenTtl: number
   keysDir: string
+  /** `files` (the default): the PEM ring in keysDir; `database`: the ring in the store, sealed. */
+  keysBackend?: 'files' | 'database'
+  /** The key-encryption key of the database backend (KEYS_ENCRYPTION_KEY). */
+  keysEncryptionKey?: KeyObject
   jwksMaxAge: number
+  /** Seconds between looks at keyring.json (0: never); see plugins/issuer/key-reloader.ts. */
+  keysReloadInterval: number
+  /** Seconds between automatic rotations; unset: rotate only with `npm run keys:rotate`. */
+  keyRotationInterval?: number
   databaseUrl: string
+  /** PostgreSQL pool settings (ignored for SQLite). */
+  databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
+  /** Seconds: a session's absolute lifetime, and how long a refresh token stays usable unused. */
+  refreshTokens: RefreshLifetimes
+  /** client_id and scope of the tokens a password login issues. */
+  loginClientId: string
+  loginScope: string
+  /** Shared throttling counters for several replicas; unset: counted in this process. */
+  redisUrl?: string
   login: LoginRouteOptions
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding; defaults suit tests and local runs. */
@@ -35,16 +58,21 @@ export async function buildApp (options: AuthAppOptions) {
 
   app.setErrorHandler(errorHandler)
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
-  await app.register(rateLimit, { global: false })
-  await app.register(store, { url: options.databaseUrl })
+  await app.register(throttle, { redisUrl: options.redisUrl })
+  await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens })
   await app.register(issuer, {
     issuer: options.issuer,
     audience: options.audience,
     accessTokenTtl: options.accessTokenTtl,
-    keysDir: options.keysDir,
-    jwksMaxAge: options.jwksMaxAge
+    ...issuerKeySource(app.store.db, options),
+    jwksMaxAge: options.jwksMaxAge,
+    reloadInterval: options.keysReloadInterval,
+    ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval })
   })
-  await app.register(loginRoutes, options.login)
+  const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })
+  await app.register(loginRoutes, { ...options.login, grants })
+  await app.register(sessionRoutes, { grants })
+  await app.register(oauthRoutes, { grants })
   await app.register(readinessRoutes, { checks: authReadinessChecks(app) })
   return app
 }

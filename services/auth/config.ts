@@ -2,7 +2,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
+import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
+import { parseEncryptionKey } from './store/key-encryption.js'
 
 const Duration = (fallback: string, description: string) =>
   Type.String({ pattern: DURATION_PATTERN, default: fallback, description: `${description} (e.g. 90s, 15m, 12h)` })
@@ -14,11 +16,25 @@ export const AuthEnvSchema = Type.Object({
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` of every token' }),
   ACCESS_TOKEN_TTL: Duration('15m', 'Access token lifetime'),
   KEYS_DIR: Type.String({ minLength: 1, default: './keys', description: 'Folder of the PEM key ring' }),
+  KEYS_BACKEND: Type.Union([Type.Literal('files'), Type.Literal('database')], {
+    default: 'files', description: 'Where the key ring lives: PEM files in KEYS_DIR, or the database (shared by replicas)'
+  }),
+  KEYS_ENCRYPTION_KEY: Type.Optional(Type.String({ description: '32 random bytes, base64: encrypts private keys in the database' })),
   JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS'),
+  KEYS_RELOAD_INTERVAL: Duration('5s', 'How often the running service looks at keyring.json for a rotation; 0: never'),
+  KEY_ROTATION_INTERVAL: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN, description: 'Rotate the signing key automatically this often (e.g. 30d); unset: only by keys:rotate'
+  })),
   DATABASE_URL: Type.String({ pattern: '^(sqlite:|postgres(ql)?://)', default: 'sqlite:./data/auth.sqlite' }),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections per replica' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 5000, description: 'Wait for a PostgreSQL connection' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000, description: 'PostgreSQL statement_timeout' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Shared login throttling counters (unset: in-process)' })),
   LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
   LOGIN_CLIENT_ID: Type.String({ minLength: 1, default: 'first-party-login', description: '`client_id` of tokens from /auth/login' }),
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
+  REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
+  REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
   LOGIN_MAX_PER_IP: Type.Integer({ minimum: 1, default: 20, description: 'Login attempts per client address per window' }),
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
@@ -32,22 +48,56 @@ export function loadAuthEnv (env: NodeJS.ProcessEnv): AuthEnv {
   return loadEnv(AuthEnvSchema, env)
 }
 
+/** Automatic rotation must leave each next key published for JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL. */
+function checkRotationInterval (options: AuthAppOptions): void {
+  if (options.keyRotationInterval === undefined) return
+  const { minNextAge } = keyTiming({ ...options, reloadInterval: options.keysReloadInterval })
+  if (options.keysReloadInterval === 0 || options.keyRotationInterval < minNextAge) {
+    throw new Error('Invalid configuration: KEY_ROTATION_INTERVAL must be at least JWKS_MAX_AGE + KEYS_RELOAD_INTERVAL ' +
+      `(${minNextAge}s), and KEYS_RELOAD_INTERVAL must not be 0`)
+  }
+}
+
+/** KEYS_ENCRYPTION_KEY is checked whenever it is set, and required by the database backend. */
+function keysBackendOptions (env: AuthEnv): Pick<AuthAppOptions, 'keysBackend' | 'keysEncryptionKey'> {
+  if (env.KEYS_BACKEND === 'database' && env.KEYS_ENCRYPTION_KEY === undefined) {
+    throw new Error('Invalid configuration: KEYS_BACKEND=database needs KEYS_ENCRYPTION_KEY (32 random bytes, base64); ' +
+      'create one with `openssl rand -base64 32` and give every replica the same value')
+  }
+  return {
+    keysBackend: env.KEYS_BACKEND,
+    ...(env.KEYS_ENCRYPTION_KEY !== undefined && { keysEncryptionKey: parseEncryptionKey(env.KEYS_ENCRYPTION_KEY) })
+  }
+}
+
 /** What buildApp needs, from a validated environment. */
 export function authAppOptions (env: AuthEnv): AuthAppOptions {
-  return {
+  const options: AuthAppOptions = {
     issuer: env.ISSUER_URL,
     audience: env.TOKEN_AUDIENCE,
     accessTokenTtl: durationSeconds(env.ACCESS_TOKEN_TTL),
     keysDir: env.KEYS_DIR,
+    ...keysBackendOptions(env),
     jwksMaxAge: durationSeconds(env.JWKS_MAX_AGE),
+    keysReloadInterval: durationSeconds(env.KEYS_RELOAD_INTERVAL),
+    ...(env.KEY_ROTATION_INTERVAL !== undefined && { keyRotationInterval: durationSeconds(env.KEY_ROTATION_INTERVAL) }),
     databaseUrl: env.DATABASE_URL,
     operations: operationsOptions(env),
+    databasePool: {
+      poolMax: env.DATABASE_POOL_MAX,
+      connectTimeout: env.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeout: env.DATABASE_STATEMENT_TIMEOUT_MS
+    },
+    ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
+    refreshTokens: { absoluteTtl: durationSeconds(env.REFRESH_TOKEN_TTL), idleTtl: durationSeconds(env.REFRESH_TOKEN_IDLE_TTL) },
+    loginClientId: env.LOGIN_CLIENT_ID,
+    loginScope: env.LOGIN_SCOPE,
     login: {
-      clientId: env.LOGIN_CLIENT_ID,
-      scope: env.LOGIN_SCOPE,
       maxPerIp: env.LOGIN_MAX_PER_IP,
       maxPerUsername: env.LOGIN_MAX_PER_USERNAME,
       rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW)
     }
   }
+  checkRotationInterval(options)
+  return options
 }

@@ -3,3 +3,6 @@ import createError from '@fastify/error'
 export const InvalidCredentialsError = createError('AUTH_INVALID_CREDENTIALS', 'invalid credentials', 401)
 export const TooManyAttemptsError = createError<[number]>(
   'AUTH_RATE_LIMITED', 'Too many login attempts, retry in %d seconds', 429)
+
+/** A refresh token that is unknown, used, expired or revoked: the client must log in again. */
+export const InvalidGrantError = createError('AUTH_INVALID_GRANT', 'invalid_grant: the refresh token is not valid; log in again', 401)

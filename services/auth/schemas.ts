@@ -10,6 +10,13 @@ export type LoginBody = Static<typeof LoginBodySchema>
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer({ description: 'Seconds until the access token expires' })
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+  refresh_token: Type.Optional(Type.String({ description: 'Opaque; single use: each refresh returns a new one' })),
+  scope: Type.Optional(Type.String())
 })
+
+export const RefreshBodySchema = Type.Object({
+  refresh_token: Type.String({ minLength: 1, maxLength: 512 })
+}, { additionalProperties: false })
+export type RefreshBody = Static<typeof RefreshBodySchema>
 export type TokenResponse = Static<typeof TokenResponseSchema>

@@ -8,9 +8,14 @@ import { DEFAULT_OPERATIONS, type OperationsOptions } from '../shared/operations
 import { readinessRoutes } from '../shared/readiness.js'
 import { jwksReadinessCheck } from './readiness.js'
 import { resourceRoutes } from './routes.js'
+import { createServiceTokenSource, type ServiceTokenOptions } from './service-token.js'
 
 export interface ResourceAppOptions {
   verifier: VerifierPluginOptions
+  /** This service as an OAuth client, for the service-to-service example; optional. */
+  serviceClient?: Omit<ServiceTokenOptions, 'scope'>
+  /** Where /resource/orders-report reads orders (this service's own /resource/orders by default). */
+  ordersUrl: string
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding; defaults suit tests and local runs. */
   operations?: OperationsOptions
@@ -22,9 +27,8 @@ export async function buildApp (options: ResourceAppOptions) {
   app.setErrorHandler(errorHandler)
   await registerOperations(app, operations, { title: 'fastify-ssot resource service', description: 'An example service that trusts the auth service\'s access tokens.' })
   await app.register(verifier, options.verifier)
-  await app.register(resourceRoutes)
-  const jwksUrl = options.verifier.jwksUrl ?? `${options.verifier.issuer.replace(/\/+$/, '')}/.well-known/jwks.json`
-  const jwks = jwksReadinessCheck(app, { jwksUrl, timeout: options.verifier.fetchTimeout ?? 3000 })
-  await app.register(readinessRoutes, { checks: { jwks } })
+  const serviceToken = options.serviceClient && createServiceTokenSource({ ...options.serviceClient, scope: 'orders:read' })
+  await app.register(resourceRoutes, { serviceToken, ordersUrl: options.ordersUrl })
+  await app.register(readinessRoutes, { checks: { jwks: jwksReadinessCheck(app) } })
   return app
 }

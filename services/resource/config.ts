@@ -11,7 +11,13 @@ export const ResourceEnvSchema = Type.Object({
   JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: ISSUER_URL + /.well-known/jwks.json' })),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` required in tokens' }),
   JWKS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000 }),
+  JWKS_COOLDOWN_MS: Type.Integer({ minimum: 100, default: 10_000, description: 'Least time between JWKS fetches an unknown kid may cause' }),
+  TOKEN_CACHE_MAX: Type.Integer({ minimum: 0, default: 0, description: 'Verified tokens cached per key (0: off)' }),
   CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
+  SERVICE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'This service as an OAuth client (npm run client:add)' })),
+  SERVICE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  TOKEN_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: ISSUER_URL + /oauth/token' })),
+  ORDERS_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: this service\'s own /resource/orders' })),
   LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
   ...OperationsEnvProperties
 })
@@ -22,13 +28,20 @@ export function loadResourceEnv (env: NodeJS.ProcessEnv): ResourceEnv {
 }
 
 export function resourceAppOptions (env: ResourceEnv): ResourceAppOptions {
+  const issuer = env.ISSUER_URL.replace(/\/+$/, '')
   return {
     operations: operationsOptions(env),
+    ...(env.SERVICE_CLIENT_ID && env.SERVICE_CLIENT_SECRET && {
+      serviceClient: { clientId: env.SERVICE_CLIENT_ID, clientSecret: env.SERVICE_CLIENT_SECRET, tokenUrl: env.TOKEN_URL ?? `${issuer}/oauth/token` }
+    }),
+    ordersUrl: env.ORDERS_URL ?? `http://127.0.0.1:${env.RESOURCE_PORT}/resource/orders`,
     verifier: {
       issuer: env.ISSUER_URL,
       audience: env.TOKEN_AUDIENCE,
       ...(env.JWKS_URL && { jwksUrl: env.JWKS_URL }),
       fetchTimeout: env.JWKS_FETCH_TIMEOUT_MS,
+      cooldown: env.JWKS_COOLDOWN_MS,
+      tokenCacheMax: env.TOKEN_CACHE_MAX,
       clockTolerance: env.CLOCK_TOLERANCE_SECONDS
     }
   }

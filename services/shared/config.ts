@@ -23,7 +23,7 @@ export const DURATION_PATTERN = '^[0-9]+[smhd]?$'
 export function durationSeconds (value: string): number {
   const match = /^([0-9]+)([smhd]?)$/.exec(value)
   if (!match) throw new Error(`Invalid duration: ${value}`)
-  return Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1)
+  return Number(match[1]) * UNIT_SECONDS[match[2] || 's']!
 }
 
 /** The audience both services agree on when TOKEN_AUDIENCE is not set. */

@@ -2,14 +2,18 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import pg from 'pg'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { createPostgresPool } from './postgres-pool.js'
 import type { Database } from './tables.js'
 
 export interface DatabaseOptions {
   /** `sqlite:<path>` (or `sqlite::memory:`) or `postgres://…`. */
   url: string
+  /** PostgreSQL only: pool size, and milliseconds to wait for a connection and for a statement. */
   poolMax?: number
+  connectTimeout?: number
+  statementTimeout?: number
+  onConnectionError?: (err: Error) => void
 }
 
 export function isPostgresUrl (url: string): boolean {
@@ -23,7 +27,13 @@ function sqlitePath (url: string): string {
 
 export function createDatabase (options: DatabaseOptions): Kysely<Database> {
   if (isPostgresUrl(options.url)) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 })
+    const pool = createPostgresPool({
+      url: options.url,
+      poolMax: options.poolMax ?? 10,
+      connectTimeout: options.connectTimeout ?? 5000,
+      statementTimeout: options.statementTimeout ?? 10_000,
+      onConnectionError: options.onConnectionError
+    })
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   }
   const path = sqlitePath(options.url)

@@ -13,6 +13,48 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (col) => col.notNull().defaultTo(sql`CURRENT_TIMESTAMP`))
         .execute()
     }
+  },
+  '0002_sessions_and_clients': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.createTable('refresh_families')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('client_id', 'text', (col) => col.notNull())
+        .addColumn('scope', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute()
+      await db.schema.createIndex('refresh_families_user').on('refresh_families').column('user_id').execute()
+      await db.schema.createTable('refresh_tokens')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('family_id', 'text', (col) => col.notNull().references('refresh_families.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('used_at', 'text')
+        .execute()
+      await db.schema.createIndex('refresh_tokens_family').on('refresh_tokens').column('family_id').execute()
+      await db.schema.createTable('clients')
+        .addColumn('client_id', 'text', (col) => col.primaryKey())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('secret_hash', 'text', (col) => col.notNull())
+        .addColumn('scopes', 'text', (col) => col.notNull())
+        .addColumn('audiences', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute()
+    }
+  },
+  '0003_signing_keys': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.createTable('signing_keys')
+        .addColumn('kid', 'text', (col) => col.primaryKey())
+        .addColumn('state', 'text', (col) => col.notNull().check(sql`state in ('next', 'active', 'retired')`))
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('activated_at', 'text')
+        .addColumn('retired_at', 'text')
+        .addColumn('private_key_sealed', 'text', (col) => col.notNull())
+        .execute()
+    }
   }
 }
 

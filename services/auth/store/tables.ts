@@ -12,6 +12,54 @@ export interface UsersTable {
   created_at: string
 }
 
+/** One login (or one refresh-token grant chain): revoking it kills every token it issued. */
+export interface RefreshFamiliesTable {
+  id: string
+  user_id: string
+  client_id: string
+  scope: string
+  created_at: string
+  /** Absolute end of the session, whatever the refreshes. */
+  expires_at: string
+  revoked_at: string | null
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 (hex) of the opaque token: the token itself is never stored. */
+  token_hash: string
+  family_id: string
+  created_at: string
+  /** Idle end: the next refresh must come before it (never after the family's expires_at). */
+  expires_at: string
+  used_at: string | null
+}
+
+export interface ClientsTable {
+  client_id: string
+  name: string
+  /** SHA-256 (hex) of a 256-bit random secret. */
+  secret_hash: string
+  /** Space-separated. */
+  scopes: string
+  audiences: string
+  created_at: string
+}
+
+/** The key ring when KEYS_BACKEND=database (see signing-keys.ts). */
+export interface SigningKeysTable {
+  kid: string
+  state: 'next' | 'active' | 'retired'
+  created_at: string
+  activated_at: string | null
+  retired_at: string | null
+  /** The PKCS#8 PEM sealed with AES-256-GCM (key-encryption.ts); never the key in clear. */
+  private_key_sealed: string
+}
+
 export interface Database {
   users: UsersTable
+  refresh_families: RefreshFamiliesTable
+  refresh_tokens: RefreshTokensTable
+  clients: ClientsTable
+  signing_keys: SigningKeysTable
 }

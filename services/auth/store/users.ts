@@ -16,6 +16,10 @@ export function createUserRepository (db: Kysely<Database>) {
       return db.selectFrom('users').selectAll().where('username', '=', normaliseUsername(username)).executeTakeFirst()
     },
 
+    async findById (id: string): Promise<User | undefined> {
+      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    },
+
     async create (input: { username: string, passwordHash: string, roles?: string[] }): Promise<User> {
       const user = {
         id: randomUUID(),

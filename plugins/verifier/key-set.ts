@@ -1,0 +1,87 @@
+// Turns a fetched JWK Set into one prepared fast-jwt verifier per kid. A key is imported once:
+// an unchanged key keeps its verifier (and its verified-token cache) across refreshes; a key
+// that leaves the set takes its verifier and cached tokens with it.
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import { createVerifier, type Algorithm } from 'fast-jwt'
+import { ACCESS_TOKEN_TYPE } from '../shared/claims.js'
+import { JwksFetchError } from './jwks-fetch.js'
+
+/** A kid we would ever look up: RFC 7638 thumbprints and common issuer formats; junk never reaches a fetch. */
+export const KID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/
+
+export interface VerifyRules {
+  issuer: string
+  audience: string | string[]
+  algorithms: readonly Algorithm[]
+  /** Seconds. */
+  clockTolerance: number
+  keyCacheMax: number
+  tokenCacheMax: number
+  tokenCacheTtl: number
+}
+
+export interface KeyEntry {
+  /** The public members of the JWK: a changed key under the same kid gets a new verifier. */
+  fingerprint: string
+  /** Checks signature, alg, typ, crit, iss, aud, exp, nbf and required claims; returns the payload. */
+  verify: (token: string) => unknown
+}
+
+const MIN_RSA_BITS = 2048
+
+const ALGORITHMS_BY_KEY_TYPE: Record<string, readonly string[]> = {
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  'EC:P-256': ['ES256'],
+  'EC:P-384': ['ES384'],
+  'EC:P-521': ['ES512']
+}
+
+function algorithmsFor (jwk: Record<string, unknown>, allowed: readonly Algorithm[]): Algorithm[] {
+  const keyType = jwk.kty === 'EC' ? `EC:${String(jwk.crv)}` : String(jwk.kty)
+  const usable = allowed.filter((alg) => ALGORITHMS_BY_KEY_TYPE[keyType]?.includes(alg))
+  return jwk.alg === undefined ? usable : usable.filter((alg) => alg === jwk.alg)
+}
+
+function createEntry (jwk: Record<string, unknown>, fingerprint: string, rules: VerifyRules): KeyEntry | undefined {
+  const algorithms = algorithmsFor(jwk, rules.algorithms)
+  if (algorithms.length === 0 || (jwk.use !== undefined && jwk.use !== 'sig')) return undefined
+  try {
+    const publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+    // RFC 7518 §3.3: RSA keys of 2048 bits or more; a smaller one is a broken or hostile JWKS.
+    if ((publicKey.asymmetricKeyDetails?.modulusLength ?? MIN_RSA_BITS) < MIN_RSA_BITS) return undefined
+    const key = publicKey.export({ type: 'spki', format: 'pem' }) as string
+    const verify = createVerifier({
+      key,
+      algorithms,
+      allowedIss: rules.issuer,
+      allowedAud: rules.audience,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+      checkTyp: ACCESS_TOKEN_TYPE,
+      clockTolerance: rules.clockTolerance * 1000,
+      cache: rules.tokenCacheMax,
+      cacheTTL: rules.tokenCacheTtl
+    })
+    return { fingerprint, verify }
+  } catch {
+    return undefined // a key we cannot import is a key no token of ours can use
+  }
+}
+
+/** The usable keys of `body`, reusing `previous` entries whose key did not change. */
+export function parseKeySet (body: unknown, previous: ReadonlyMap<string, KeyEntry>, rules: VerifyRules): Map<string, KeyEntry> {
+  const keys = (body as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(keys)) throw new JwksFetchError('the answer is not a JWK Set', false)
+  if (keys.length > rules.keyCacheMax) {
+    throw new JwksFetchError(`the JWK Set has ${keys.length} keys, more than keyCacheMax (${rules.keyCacheMax})`, false)
+  }
+  const entries = new Map<string, KeyEntry>()
+  for (const jwk of keys as Array<Record<string, unknown>>) {
+    if (typeof jwk?.kid !== 'string' || !KID_PATTERN.test(jwk.kid) || entries.has(jwk.kid)) continue
+    const fingerprint = JSON.stringify([jwk.kty, jwk.n, jwk.e, jwk.crv, jwk.x, jwk.y, jwk.alg, jwk.use])
+    const kept = previous.get(jwk.kid)
+    const entry = kept?.fingerprint === fingerprint ? kept : createEntry(jwk, fingerprint, rules)
+    if (entry) entries.set(jwk.kid, entry)
+  }
+  if (entries.size === 0) throw new JwksFetchError('the JWK Set has no key usable with the allowed algorithms', false)
+  return entries
+}

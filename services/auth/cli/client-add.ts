@@ -1,0 +1,40 @@
+// npm run client:add -- <client_id> --scopes orders:read,orders:write [--audiences api-a,api-b] [--name "Billing"]
+// Prints the client secret once: only its hash is stored, so it cannot be shown again.
+import { parseArgs } from 'node:util'
+import { loadDotEnv } from '../../shared/server.js'
+import { loadAuthEnv } from '../config.js'
+import { createClientRepository } from '../store/clients.js'
+import { createDatabase } from '../store/database.js'
+import { migrateToLatest } from '../store/migrations.js'
+
+const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean)
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { scopes: { type: 'string' }, audiences: { type: 'string' }, name: { type: 'string' } }
+})
+const clientId = positionals[0]
+if (!clientId || positionals.length > 1 || !values.scopes || !/^[\w.:-]{1,128}$/.test(clientId)) {
+  console.error('usage: npm run client:add -- <client_id> --scopes a,b [--audiences x,y] [--name "A name"]')
+  process.exit(2)
+}
+
+loadDotEnv()
+const env = loadAuthEnv(process.env)
+const db = createDatabase({ url: env.DATABASE_URL })
+try {
+  await migrateToLatest(db)
+  const clients = createClientRepository(db)
+  const { clientSecret } = await clients.create({
+    clientId,
+    name: values.name ?? clientId,
+    scopes: list(values.scopes),
+    audiences: values.audiences ? list(values.audiences) : [env.TOKEN_AUDIENCE]
+  })
+  console.log(`Client ${clientId} created. Its secret (shown once, store it now):\n${clientSecret}`)
+} catch (err) {
+  console.error(`Client ${clientId} not created: ${(err as Error).message}`)
+  process.exitCode = 1
+} finally {
+  await db.destroy()
+}

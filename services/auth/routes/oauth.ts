@@ -1,0 +1,135 @@
+// POST /oauth/token (client_credentials, refresh_token) and POST /oauth/revoke (RFC 7009), with
+// RFC 6749 §5.2 error bodies. Form bodies (the standard) and JSON are both accepted here only.
+import formBody from '@fastify/formbody'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { StoreUnavailableError } from '../store/errors.js'
+import type { Client } from '../store/clients.js'
+import type { Grants } from '../grants.js'
+import { TokenResponseSchema } from '../schemas.js'
+
+const OAuthErrorSchema = Type.Object({
+  error: Type.String({ description: 'RFC 6749 §5.2 error code' }),
+  error_description: Type.String(),
+  statusCode: Type.Integer(),
+  code: Type.String({ description: 'The same error as a stable UPPER_SNAKE code' })
+}, { description: 'An OAuth 2.0 error (RFC 6749 §5.2)' })
+
+// Unknown parameters are ignored, as RFC 6749 §3.2 requires.
+const TokenBodySchema = Type.Object({
+  grant_type: Type.String({ maxLength: 64 }),
+  scope: Type.Optional(Type.String({ maxLength: 1024 })),
+  audience: Type.Optional(Type.String({ maxLength: 256 })),
+  refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+  client_id: Type.Optional(Type.String({ maxLength: 128 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 256 }))
+})
+const RevokeBodySchema = Type.Object({
+  token: Type.String({ maxLength: 4096 }),
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+  client_id: Type.Optional(Type.String({ maxLength: 128 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 256 }))
+})
+
+/** An RFC 6749 §5.2 error: `oauthCode` is its `error` member; 401 for invalid_client, 400 otherwise. */
+export class OAuthError extends Error {
+  constructor (readonly oauthCode: string, description: string, readonly statusCode = 400) {
+    super(description)
+  }
+}
+
+function sendOAuthError (reply: FastifyReply, error: string, description: string, statusCode: number) {
+  if (error === 'invalid_client') reply.header('www-authenticate', 'Basic realm="oauth"')
+  return reply.code(statusCode).header('cache-control', 'no-store').send({
+    error, error_description: description, statusCode, code: `OAUTH_${error.toUpperCase()}`
+  })
+}
+
+function oauthErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof OAuthError) return sendOAuthError(reply, err.oauthCode, err.message, err.statusCode)
+  if (err instanceof StoreUnavailableError) {
+    reply.header('retry-after', 5)
+    return sendOAuthError(reply, 'temporarily_unavailable', 'The authorization server is unavailable; retry shortly', 503)
+  }
+  if (err.statusCode !== undefined && err.statusCode < 500) return sendOAuthError(reply, 'invalid_request', err.message, 400)
+  request.log.error({ err }, 'unexpected error')
+  return sendOAuthError(reply, 'server_error', 'Something went wrong on our side', 500)
+}
+
+/** client_id/secret from HTTP Basic (RFC 6749 §2.3.1, form-encoded inside) or from the body. */
+function presentedClient (request: FastifyRequest, body: { client_id?: string, client_secret?: string }) {
+  const header = request.headers.authorization
+  const basic = header !== undefined && /^basic /i.test(header)
+  if (basic && (body.client_id !== undefined || body.client_secret !== undefined)) {
+    throw new OAuthError('invalid_request', 'Use one client authentication method, not two')
+  }
+  if (basic) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials', 401)
+    const unescape = (text: string) => { try { return decodeURIComponent(text.replace(/\+/g, ' ')) } catch { return text } }
+    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) }
+  }
+  if (body.client_id === undefined && body.client_secret === undefined) return undefined
+  return { id: body.client_id ?? '', secret: body.client_secret ?? '' }
+}
+
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async (fastify, { grants }) => {
+  await fastify.register(formBody)
+  fastify.setErrorHandler(oauthErrorHandler)
+
+  async function authenticateClient (request: FastifyRequest, body: { client_id?: string, client_secret?: string }): Promise<Client | undefined> {
+    const presented = presentedClient(request, body)
+    if (!presented) return undefined
+    const client = await fastify.store.clients.authenticate(presented.id, presented.secret)
+    if (!client) throw new OAuthError('invalid_client', 'Client authentication failed', 401)
+    return client
+  }
+
+  fastify.post('/oauth/token', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'OAuth 2.0 token endpoint: client_credentials and refresh_token grants',
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: TokenBodySchema,
+      response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema, 503: OAuthErrorSchema }
+    }
+  }, async (request, reply) => {
+    const body = request.body
+    // Authenticate first: a bad secret is invalid_client whatever else is wrong.
+    const client = await authenticateClient(request, body)
+    let result
+    if (body.grant_type === 'client_credentials') {
+      if (!client) throw new OAuthError('invalid_client', 'client_credentials needs client authentication', 401)
+      result = grants.clientCredentials(client, body.scope, body.audience)
+    } else if (body.grant_type === 'refresh_token') {
+      if (body.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
+      result = await grants.refresh(body.refresh_token)
+    } else {
+      throw new OAuthError('unsupported_grant_type', 'Supported: client_credentials, refresh_token')
+    }
+    if (!result.ok) {
+      if (result.reason === 'invalid_scope') throw new OAuthError('invalid_scope', 'The scope asked for is not the client\'s')
+      if (result.reason === 'invalid_target') throw new OAuthError('invalid_target', 'The audience asked for is not the client\'s')
+      throw new OAuthError('invalid_grant', 'The refresh token is not valid; log in again')
+    }
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    return result.tokens
+  })
+
+  fastify.post('/oauth/revoke', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'Revoke a refresh token and its whole session (RFC 7009)',
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: RevokeBodySchema,
+      response: { 200: Type.Object({}, { description: 'Revoked, or was never valid: the answer is the same' }), 400: OAuthErrorSchema, 401: OAuthErrorSchema }
+    }
+  }, async (request) => {
+    await authenticateClient(request, request.body)
+    // RFC 7009 §2.2: 200 whether or not the token was known; access tokens expire on their own.
+    await fastify.store.refreshTokens.revoke(request.body.token)
+    return {}
+  })
+}

@@ -1,0 +1,51 @@
+// Configuration as an operator meets it: defaults that work, and one line naming a bad variable.
+import { spawnSync } from 'node:child_process'
+import t from 'tap'
+import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
+import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
+import { durationSeconds, loggerOptions } from '../../services/shared/config.js'
+import { childProcessEnv } from '../helper.js'
+
+t.test('defaults match DESIGN.md', async (t) => {
+  const auth = loadAuthEnv({})
+  t.match(auth, { HOST: '127.0.0.1', AUTH_PORT: 3000, ISSUER_URL: 'http://localhost:3000', ACCESS_TOKEN_TTL: '15m', KEYS_DIR: './keys', LOG_LEVEL: 'info' })
+  t.equal(authAppOptions(auth).accessTokenTtl, 900)
+  const resource = loadResourceEnv({})
+  t.equal(resource.RESOURCE_PORT, 3001)
+  t.equal(resource.TOKEN_AUDIENCE, auth.TOKEN_AUDIENCE, 'both services share one default audience')
+  t.notOk('jwksUrl' in resourceAppOptions(resource).verifier, 'the JWKS URL is derived from the issuer by default')
+  t.equal(resourceAppOptions(loadResourceEnv({ JWKS_URL: 'http://keys.internal/jwks' })).verifier.jwksUrl, 'http://keys.internal/jwks')
+  t.notOk(resourceAppOptions(loadResourceEnv({ SERVICE_CLIENT_ID: 'reports' })).serviceClient, 'a client id without its secret is no client')
+  t.match(resourceAppOptions(loadResourceEnv({ SERVICE_CLIENT_ID: 'reports', SERVICE_CLIENT_SECRET: 's' })).serviceClient,
+    { clientId: 'reports', tokenUrl: 'http://localhost:3000/oauth/token' })
+})
+
+t.test('durations', async (t) => {
+  t.equal(durationSeconds('90'), 90)
+  t.equal(durationSeconds('90s'), 90)
+  t.equal(durationSeconds('15m'), 900)
+  t.equal(durationSeconds('12h'), 43_200)
+  t.equal(durationSeconds('30d'), 2_592_000)
+  t.throws(() => durationSeconds('15 minutes'), /Invalid duration/)
+})
+
+t.test('a bad value names its variable', async (t) => {
+  t.throws(() => loadAuthEnv({ AUTH_PORT: 'abc' }), /Invalid configuration: .*AUTH_PORT/)
+  t.throws(() => loadAuthEnv({ ACCESS_TOKEN_TTL: '15 minutes' }), /ACCESS_TOKEN_TTL/)
+  t.throws(() => loadAuthEnv({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/)
+  t.throws(() => loadAuthEnv({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
+  t.throws(() => loadResourceEnv({ ISSUER_URL: 'localhost:3000' }), /ISSUER_URL/)
+})
+
+t.test('the server stops with one clear line on a bad value', async (t) => {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
+    env: childProcessEnv({ AUTH_PORT: 'abc' }), encoding: 'utf8', timeout: 30_000
+  })
+  t.equal(result.status, 1)
+  t.match(result.stderr.trim(), /^Invalid configuration: env\/AUTH_PORT must be integer$/)
+})
+
+t.test('logs: JSON lines by default, pretty lines in --dev', async (t) => {
+  t.same(loggerOptions('warn', false), { level: 'warn' })
+  t.match(loggerOptions('info', true), { level: 'info', transport: { target: 'pino-pretty' } })
+})

@@ -1,0 +1,93 @@
+// KEYS_BACKEND and KEYS_ENCRYPTION_KEY as an operator meets them: checked at start with one line
+// naming the variable, never echoing its value, and a wrong key stops the service before it serves.
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { inspect } from 'node:util'
+import t from 'tap'
+import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
+import { createDatabase } from '../../services/auth/store/database.js'
+import { parseEncryptionKey } from '../../services/auth/store/key-encryption.js'
+import { migrateToLatest } from '../../services/auth/store/migrations.js'
+import { databaseKeyStore, openDatabaseKeyStore, openKeyRing } from '../../services/auth/key-ring.js'
+import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
+import { buildAuth, captureLogs, childProcessEnv, reservePort, testDir } from '../helper.js'
+import { eachDatabase } from '../store/databases.js'
+
+const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
+
+/** A database at `url` holding a ring sealed with `keyText`. */
+async function seedRing (t: Parameters<Parameters<typeof eachDatabase>[2]>[0], url: string, keyText: string) {
+  const db = createDatabase({ url })
+  t.teardown(() => db.destroy())
+  await migrateToLatest(db)
+  await createDatabaseKeyStore(db, { encryptionKey: parseEncryptionKey(keyText), postgres: !url.startsWith('sqlite:') }).ensure()
+}
+
+t.test('KEYS_BACKEND defaults to files; database needs a 32-byte KEYS_ENCRYPTION_KEY', async (t) => {
+  t.equal(options({}).keysBackend, 'files')
+  t.notOk('keysEncryptionKey' in options({}))
+  t.throws(() => options({ KEYS_BACKEND: 'database' }), /^Invalid configuration: KEYS_BACKEND=database needs KEYS_ENCRYPTION_KEY/)
+  t.throws(() => options({ KEYS_BACKEND: 'vault' }), /Invalid configuration: .*KEYS_BACKEND/)
+  const key = randomBytes(32)
+  for (const text of [key.toString('base64'), key.toString('base64url')]) {
+    const parsed = options({ KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: text }).keysEncryptionKey!
+    t.ok(parsed.equals(parseEncryptionKey(key.toString('base64'))), 'base64 and base64url are the same key')
+    t.notMatch(inspect(parsed), new RegExp(`${key.toString('hex')}|${text.slice(0, 12)}`), 'printing it shows no key bytes')
+  }
+  for (const text of [randomBytes(16).toString('base64'), randomBytes(33).toString('base64'), 'correct horse battery staple!']) {
+    t.throws(() => options({ KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: text }), {
+      message: /^Invalid configuration: KEYS_ENCRYPTION_KEY must be 32 random bytes in base64/
+    })
+    try { options({ KEYS_ENCRYPTION_KEY: text }) } catch (err) {
+      t.notOk((err as Error).message.includes(text), 'the message never echoes the value (checked with files too)')
+    }
+  }
+})
+
+t.test('the database key store is never built without its key', async (t) => {
+  t.throws(() => databaseKeyStore(null as never, { keysDir: 'keys', keysBackend: 'database', databaseUrl: 'sqlite::memory:' }),
+    { name: 'TypeError', message: /needs keysEncryptionKey/ })
+})
+
+t.test('openKeyRing: the CLIs\' ensure and rotate on files and on the database; a failed migration closes the connection', async (t) => {
+  const dir = testDir(t)
+  const settings = { KEYS_DIR: join(dir, 'keys'), DATABASE_URL: `sqlite:${join(dir, 'keys.sqlite')}`, KEYS_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
+  for (const backend of ['files', 'database']) {
+    const ring = await openKeyRing(options({ ...settings, KEYS_BACKEND: backend }))
+    t.equal((await ring.ensure()).created, true, `${backend}: ${ring.where} (${ring.protection})`)
+    t.match(await ring.rotate({ minNextAge: 0, retireWindow: 3600, force: true }), { pruned: [] })
+    await ring.close()
+  }
+  const { port, close } = await reservePort()
+  await close()
+  await t.rejects(openDatabaseKeyStore(options({ ...settings, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none` })),
+    { code: 'AUTH_STORE_UNAVAILABLE' })
+})
+
+t.test('a wrong KEYS_ENCRYPTION_KEY stops the service at start, and the key is never logged', async (t) => {
+  const url = `sqlite:${t.testdir()}/auth.sqlite`
+  const right = randomBytes(32).toString('base64')
+  const wrong = randomBytes(32).toString('base64')
+  await seedRing(t, url, right)
+  const logs = captureLogs('trace')
+  await t.rejects(buildAuth(t, { DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: wrong }, { logger: logs.logger }), {
+    code: 'AUTH_SIGNING_KEY_UNREADABLE', message: /KEYS_ENCRYPTION_KEY is not the key it was encrypted with/
+  })
+  const logged = JSON.stringify(logs.lines)
+  t.notOk(logged.includes(wrong) || logged.includes(right), `${logs.lines.length} log lines, no key in them`)
+})
+
+eachDatabase(t, 'server.ts with a wrong KEYS_ENCRYPTION_KEY exits 1 with one line naming it', async (t, url) => {
+  const right = randomBytes(32).toString('base64')
+  const wrong = randomBytes(32).toString('base64')
+  await seedRing(t, url, right)
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
+    env: childProcessEnv({ DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: wrong, AUTH_PORT: '0' }),
+    encoding: 'utf8',
+    timeout: 30_000
+  })
+  t.equal(result.status, 1)
+  t.match(result.stderr.trim(), /^Signing key [\w-]{43} in the database cannot be decrypted: KEYS_ENCRYPTION_KEY is not the key/)
+  t.notOk(`${result.stdout}${result.stderr}`.includes(wrong), 'the key is not printed')
+})

@@ -1,0 +1,109 @@
+// POST /auth/login as a client sees it: one body for every credential failure, strict 400s,
+// throttling with Retry-After, and argon2id hashes at OWASP's parameters in the table.
+import t from 'tap'
+import { addUser, buildAuth } from '../helper.js'
+
+const post = (app: Awaited<ReturnType<typeof buildAuth>>, payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) })
+
+t.test('a good login answers a bearer token', async (t) => {
+  const app = await buildAuth(t)
+  await addUser(app, 'alice', 'correct horse battery')
+  const response = await post(app, { username: 'alice', password: 'correct horse battery' })
+  t.equal(response.statusCode, 200)
+  t.match(response.json(), { access_token: /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, token_type: 'Bearer', expires_in: 900 })
+})
+
+t.test('usernames are matched in one normalised form', async (t) => {
+  const app = await buildAuth(t)
+  await addUser(app, 'Alice', 'correct horse battery')
+  const response = await post(app, { username: '  ALICE ', password: 'correct horse battery' })
+  t.equal(response.statusCode, 200)
+})
+
+t.test('unknown user, wrong password and disabled user get the identical 401', async (t) => {
+  const app = await buildAuth(t)
+  await addUser(app, 'alice', 'correct horse battery')
+  await addUser(app, 'dave', 'correct horse battery')
+  await app.store.db.updateTable('users').set({ disabled: 1 }).where('username', '=', 'dave').execute()
+
+  const wrongPassword = await post(app, { username: 'alice', password: 'wrong horse battery' })
+  const unknownUser = await post(app, { username: 'nobody', password: 'correct horse battery' })
+  const disabledUser = await post(app, { username: 'dave', password: 'correct horse battery' })
+  for (const response of [wrongPassword, unknownUser, disabledUser]) {
+    t.equal(response.statusCode, 401)
+    t.same(response.json(), { statusCode: 401, code: 'AUTH_INVALID_CREDENTIALS', error: 'Unauthorized', message: 'invalid credentials' })
+  }
+  t.equal(wrongPassword.body, unknownUser.body)
+  t.same(Object.keys(wrongPassword.headers).sort(), Object.keys(unknownUser.headers).sort())
+})
+
+t.test('bad bodies are 400 with a stable code, never coerced or stripped', async (t) => {
+  const app = await buildAuth(t)
+  await addUser(app, 'alice', 'true')
+  const bodies: unknown[] = [
+    { username: 'alice', password: true },
+    { username: 'alice', password: 1234 },
+    { username: 'alice', password: ['true'] },
+    { username: 'alice', password: { $ne: '' } },
+    { username: ['alice'], password: 'true' },
+    { username: 'alice', password: 'true', admin: true },
+    { username: 'alice' },
+    { password: 'true' },
+    { username: '', password: 'true' },
+    { username: 'a'.repeat(65), password: 'true' },
+    { username: 'alice', password: 'p'.repeat(257) },
+    ['alice', 'true'],
+    null
+  ]
+  for (const body of bodies) {
+    const response = await post(app, body)
+    t.equal(response.statusCode, 400, JSON.stringify(body))
+    t.equal(response.json().code, 'FST_ERR_VALIDATION')
+  }
+  const notJson = await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' })
+  t.equal(notJson.statusCode, 400)
+  t.equal(notJson.json().code, 'FST_ERR_CTP_INVALID_JSON_BODY')
+  const form = await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/xml' }, payload: '<login/>' })
+  t.equal(form.statusCode, 415)
+  t.equal(form.json().code, 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+})
+
+t.test('throttled per username, whatever the address', async (t) => {
+  const app = await buildAuth(t, { LOGIN_MAX_PER_USERNAME: '3', LOGIN_MAX_PER_IP: '100' })
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const response = await post(app, { username: 'alice', password: 'guess' }, { 'x-attempt': String(attempt) })
+    t.equal(response.statusCode, 401)
+  }
+  const limited = await app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    remoteAddress: '10.9.9.9',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ username: ' ALICE', password: 'guess' })
+  })
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json().code, 'AUTH_RATE_LIMITED')
+  t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After says when to come back')
+  const otherUser = await post(app, { username: 'bob', password: 'guess' })
+  t.equal(otherUser.statusCode, 401, 'another username is not blocked')
+})
+
+t.test('throttled per client address, whatever the username', async (t) => {
+  const app = await buildAuth(t, { LOGIN_MAX_PER_IP: '3', LOGIN_MAX_PER_USERNAME: '100' })
+  for (const username of ['u1', 'u2', 'u3']) {
+    t.equal((await post(app, { username, password: 'guess' })).statusCode, 401)
+  }
+  const limited = await post(app, { username: 'u4', password: 'guess' })
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json().code, 'AUTH_RATE_LIMITED')
+  t.ok(limited.headers['retry-after'])
+})
+
+t.test('passwords are stored as argon2id with m=19456 KiB, t=2, p=1', async (t) => {
+  const app = await buildAuth(t)
+  await addUser(app, 'alice', 'correct horse battery')
+  const row = await app.store.db.selectFrom('users').selectAll().where('username', '=', 'alice').executeTakeFirstOrThrow()
+  t.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/)
+  t.notMatch(row.password_hash, /correct horse battery/)
+})

@@ -1,0 +1,44 @@
+// The targets of issue 7, each a ratio (or difference) of medians measured in the same run.
+import { atLeast, atMost, type Ratio, type Samples } from './report.js'
+import { ISSUANCE_NAME, type MemoryReport } from './scenarios.js'
+
+const MB = 2 ** 20
+
+export function targetRatios (samples: Samples, memory: MemoryReport | undefined): Ratio[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  const ceiling = rps('ceiling: no auth, same resource app')
+  const cacheOff = rps('protected, token cache off')
+  const loginP50 = samples.median('login, 20 clients', 'p50')
+  const hash = samples.median('argon2id hash alone', 'p50')
+  const ratios = [
+    atLeast('protected cache off / ceiling', cacheOff / ceiling, 0.35),
+    atLeast('protected cache off / documented setup', cacheOff / rps('documented @fastify/jwt + get-jwks'), 2),
+    atLeast('protected cache on / ceiling', rps('protected, token cache on') / ceiling, 0.8),
+    atLeast('JWKS endpoint / ceiling', rps('JWKS endpoint') / ceiling, 0.9),
+    atLeast('token issuance / RS256 sign rate', rps(ISSUANCE_NAME) / rps('RS256 sign, node:crypto, 1 core'), 0.6),
+    atMost('login p50 - argon2id hash (ms)', loginP50 - hash, 15, 'ms'),
+    atMost('JWKS p99 during login / idle p99', samples.median('JWKS probe, during login', 'p99') / samples.median('JWKS probe, auth idle', 'p99'), 3, '', true)
+  ]
+  if (memory) {
+    ratios.push(
+      atMost('RSS growth after random kids (MB)', (memory.after.rss - memory.before.rss) / MB, 30, 'MB'),
+      atMost('heapUsed growth after random kids (MB)', (memory.after.heapUsed - memory.before.heapUsed) / MB, 30, 'MB'))
+  }
+  return ratios
+}
+
+/** Bounds that explain the ratios: what no implementation could beat on this machine. */
+export function informationLines (samples: Samples, cores: number): string[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  const hash = samples.median('argon2id hash alone', 'p50')
+  // Per request: the ceiling's cost plus one RS256 verify, nothing else.
+  const ideal = 1 / (1 / rps('ceiling: no auth, same resource app') + 1 / rps('RS256 verify, node:crypto, 1 core'))
+  return [
+    `a verifier costing nothing but one RS256 verify would serve ${Math.round(ideal)} req/s: ` +
+      `${(ideal / rps('documented @fastify/jwt + get-jwks')).toFixed(2)} x the documented setup; ours reaches ` +
+      `${(rps('protected, token cache off') / ideal).toFixed(2)} of it`,
+    `login with 1 client: p50 - argon2id hash = ${(samples.median('login, 1 client', 'p50') - hash).toFixed(1)} ms (the login path's own cost)`,
+    `login with 20 clients always waiting on ${cores} cores: Little's law puts p50 at >= 20 x hash / cores = ` +
+      `${(20 * hash / cores).toFixed(1)} ms even if nothing but the hash ran`
+  ]
+}

@@ -1,0 +1,165 @@
+// npm run bench: starts every server under test on loopback (one child process each), warms them
+// up, measures each target in interleaved rounds, and prints one table, the target ratios and a
+// JSON copy. Options: --rounds=3 --duration=5 (seconds per target per round) --out=FILE, and to
+// find what limits a target: --profile (a CPU profile per server child) --only=WORD,WORD (targets whose name holds one)
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ensureKeyFiles } from '../../plugins/issuer/key-files.js'
+import { startServer, type ChildOptions, type ServerChild } from './children.js'
+import { argon2HashTimes, rs256SignRate, rs256VerifyRate } from './crypto-limit.js'
+import { runLoad } from './load.js'
+import { mainThreadProfile, summariseProfile } from './profile.js'
+import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
+import { informationLines, targetRatios } from './ratios.js'
+import {
+  bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
+  type MemoryReport
+} from './scenarios.js'
+import { CEILING_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string', default: 'bench-results.json' }
+  }
+})
+const ROUNDS = Number(args.rounds)
+const DURATION = Number(args.duration)
+const WARM_UP = 2
+const CONNECTIONS = 10
+const MEMORY_REQUESTS = 100_000
+const LOGIN = { username: 'bench-user', password: 'correct horse battery staple' }
+const PROFILE_DIR = args.profile ? join(process.cwd(), 'bench-profiles') : undefined
+
+const startedAt = new Date()
+if (PROFILE_DIR) await rm(PROFILE_DIR, { recursive: true, force: true })
+const dir = await mkdtemp(join(tmpdir(), 'fastify-ssot-bench-'))
+const children: ServerChild[] = []
+const samples = new Samples()
+let memory: MemoryReport | undefined
+
+async function start (name: string, spec: ServerSpec, options: ChildOptions = {}): Promise<ServerChild> {
+  const child = await startServer(name, spec, { profileDir: PROFILE_DIR, ...options })
+  children.push(child)
+  return child
+}
+
+interface Target { name: string, run: (duration: number) => Promise<Sample | Record<string, Sample>> }
+
+async function measure (): Promise<void> {
+  const keysDir = join(dir, 'keys')
+  await ensureKeyFiles(keysDir)
+  const auth = await start('auth', { kind: 'auth', keysDir, databaseUrl: `sqlite:${join(dir, 'auth.sqlite')}`, ...LOGIN })
+  const tokens = await issueTokens(auth, 50, LOGIN)
+  const ours = await start('resource-cache-off', { kind: 'resource', issuer: auth.url, tokenCache: false })
+  const cached = await start('resource-cache-on', { kind: 'resource', issuer: auth.url, tokenCache: true })
+  const documented = await start('documented', { kind: 'documented' })
+  for (const server of [ours, cached, documented]) await expectOk(server, '/resource/protected', tokens[0]!)
+
+  const load = (url: string, path: string) => (duration: number) =>
+    runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })
+  const issuance = issuanceRequest()
+  let targets: Target[] = [
+    { name: 'ceiling: no auth, same resource app', run: load(ours.url, CEILING_PATH) },
+    { name: 'protected, token cache off', run: load(ours.url, '/resource/protected') },
+    { name: 'protected, token cache on', run: load(cached.url, '/resource/protected') },
+    { name: 'documented @fastify/jwt + get-jwks', run: load(documented.url, '/resource/protected') },
+    { name: 'JWKS endpoint', run: (duration) => runLoad({ url: `${auth.url}/.well-known/jwks.json`, connections: CONNECTIONS, duration }) },
+    { name: ISSUANCE_NAME, run: (duration) => runLoad({ url: `${auth.url}${issuance.path}`, ...issuance, connections: CONNECTIONS, duration }) },
+    { name: 'RS256 verify, node:crypto, 1 core', run: async (duration) => ({ rps: rs256VerifyRate(duration * 200) }) },
+    { name: 'RS256 sign, node:crypto, 1 core', run: async (duration) => ({ rps: rs256SignRate(duration * 200) }) },
+    { name: 'JWKS probe, auth idle', run: (duration) => runLoad({ url: `${auth.url}/.well-known/jwks.json`, ...JWKS_PROBE, duration }) },
+    {
+      name: 'argon2id hash alone',
+      run: async () => ({ p50: median(await argon2HashTimes(5)) })
+    },
+    { name: 'login, 1 client', run: (duration) => loginAlone(auth, LOGIN, duration) },
+    {
+      name: 'login',
+      run: async (duration) => {
+        const { logins, jwks } = await loginUnderLoad(auth, LOGIN, duration)
+        return { 'login, 20 clients': logins, 'JWKS probe, during login': jwks }
+      }
+    }
+  ]
+
+  const only = args.only?.split(',')
+  if (only) targets = targets.filter((target) => only.some((word) => target.name.includes(word)))
+  process.stdout.write('warming up')
+  for (const target of targets) {
+    await target.run(WARM_UP)
+    process.stdout.write('.')
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stdout.write(`\nround ${round + 1}/${ROUNDS}`)
+    // Each round starts one target later, so no target always runs first or last.
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length]!
+      const result = await target.run(DURATION)
+      if ('rps' in result || 'p50' in result) samples.add(target.name, result as Sample)
+      else for (const [row, sample] of Object.entries(result)) samples.add(row, sample)
+      process.stdout.write('.')
+    }
+  }
+  if (args.only && args.only !== 'memory') return
+  process.stdout.write('\nmemory under a random-kid flood\n')
+  const fresh = await start('resource-memory', { kind: 'resource', issuer: auth.url, tokenCache: false }, { exposeGc: true })
+  memory = await memoryUnderRandomKids(fresh, tokens, MEMORY_REQUESTS)
+  samples.add(`random-kid flood, ${MEMORY_REQUESTS / 1000}k requests (401s)`, memory.flood)
+}
+
+function machine () {
+  const cores = cpus()
+  return {
+    cpu: cores[0]?.model ?? 'unknown',
+    cores: cores.length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    loadAverage: loadavg().map((v) => Number(v.toFixed(2)))
+  }
+}
+
+try {
+  await measure()
+} finally {
+  await Promise.all(children.map((child) => child.close()))
+  await rm(dir, { recursive: true, force: true })
+}
+
+const MB = 2 ** 20
+const ratios = targetRatios(samples, memory)
+const host = machine()
+console.log(`\nfastify-ssot bench, ${startedAt.toISOString()}, ${host.cpu} x${host.cores}, Node ${host.node}, load average ${host.loadAverage.join(' ')}`)
+console.log(`command: npm run bench -- --rounds=${ROUNDS} --duration=${DURATION}; ${CONNECTIONS} connections; medians (min-max) over rounds; took ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s\n`)
+console.log(formatTable(samples))
+if (memory) {
+  const line = (label: string, key: 'rss' | 'heapUsed') =>
+    `${label} ${(memory!.before[key] / MB).toFixed(1)} MB -> ${(memory!.after[key] / MB).toFixed(1)} MB (${((memory!.after[key] - memory!.before[key]) / MB).toFixed(1)} MB)`
+  console.log(`\nresource service memory${memory.gcExposed ? ' after GC' : ''}: ${line('RSS', 'rss')}; ${line('heapUsed', 'heapUsed')}`)
+}
+console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
+console.log(formatRatios(ratios))
+console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
+await writeFile(args.out, JSON.stringify({
+  date: startedAt.toISOString(),
+  machine: host,
+  command: `npm run bench -- --rounds=${ROUNDS} --duration=${DURATION}`,
+  connections: CONNECTIONS,
+  cacheOnOption: VERIFIED_TOKEN_CACHE_ON,
+  rows: samples.toJSON(),
+  memory,
+  ratios
+}, null, 2) + '\n')
+console.log(`\nwritten to ${args.out}`)
+if (PROFILE_DIR) {
+  for (const child of children) {
+    const path = await mainThreadProfile(join(PROFILE_DIR, child.name))
+    console.log(`\nCPU profile of ${child.name} (${path ?? 'none written'}):\n${path ? await summariseProfile(path) : ''}`)
+  }
+}

@@ -1,0 +1,96 @@
+// The requests each target sends, and the measurements that need more than one load run.
+import { randomBytes } from 'node:crypto'
+import type autocannon from 'autocannon'
+import type { ServerChild } from './children.js'
+import { runLoad, type LoadResult } from './load.js'
+import { SIGN_PATH } from './targets.js'
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+export interface HttpRequest { method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string }
+
+/**
+ * Token issuance as the bench measures it: the auth service's signer behind a bench-only route,
+ * until POST /oauth/token (client_credentials) exists. Switch to it here, and only here:
+ * { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded',
+ *   authorization: `Basic ${base64(clientId:secret)}` }, body: 'grant_type=client_credentials' }
+ */
+export function issuanceRequest (): HttpRequest {
+  return { method: 'POST', path: SIGN_PATH, headers: JSON_HEADERS, body: '{}' }
+}
+
+export const ISSUANCE_NAME = 'token issuance, signing route'
+
+async function call (baseUrl: string, request: HttpRequest): Promise<Record<string, unknown>> {
+  const response = await fetch(`${baseUrl}${request.path}`, request)
+  const body = await response.json() as Record<string, unknown>
+  if (response.status !== 200) throw new Error(`bench: ${request.method} ${request.path} answered ${response.status} ${JSON.stringify(body)}`)
+  return body
+}
+
+/** `count` distinct access tokens from the issuance path, plus one from a real password login. */
+export async function issueTokens (auth: ServerChild, count: number, login: { username: string, password: string }): Promise<string[]> {
+  const tokens: string[] = []
+  for (let i = 0; i < count; i++) tokens.push((await call(auth.url, issuanceRequest())).access_token as string)
+  const loggedIn = await call(auth.url, { method: 'POST', path: '/auth/login', headers: JSON_HEADERS, body: JSON.stringify(login) })
+  tokens.push(loggedIn.access_token as string)
+  return tokens
+}
+
+/** One autocannon request per token, so a cache-on verifier sees several distinct tokens. */
+export function bearerRequests (path: string, tokens: string[]): autocannon.Request[] {
+  return tokens.map((token) => ({ method: 'GET', path, headers: { authorization: `Bearer ${token}` } }))
+}
+
+/** Fails the bench before measuring if `path` does not answer 200 with a token (a 401 is fast). */
+export async function expectOk (server: ServerChild, path: string, token: string): Promise<void> {
+  const body = await call(server.url, { method: 'GET', path, headers: { authorization: `Bearer ${token}` } })
+  if (body.message !== 'This is a protected resource') throw new Error(`bench: ${server.name} ${path} answered ${JSON.stringify(body)}`)
+}
+
+/** Requests whose token is well formed and from our issuer but names a new random kid each time. */
+export function randomKidRequests (path: string, token: string): autocannon.Request[] {
+  const [header, payload, signature] = token.split('.')
+  const decoded = JSON.parse(Buffer.from(header!, 'base64url').toString()) as Record<string, unknown>
+  return [{
+    method: 'GET',
+    path,
+    setupRequest: (request) => {
+      const kid = randomBytes(32).toString('base64url')
+      const forged = `${Buffer.from(JSON.stringify({ ...decoded, kid })).toString('base64url')}.${payload}.${signature}`
+      return { ...request, headers: { ...request.headers, authorization: `Bearer ${forged}` } }
+    }
+  }]
+}
+
+export const JWKS_PROBE = { connections: 1, overallRate: 200 }
+
+/** Logins from one client at a time: the login path's own cost beside one hash, no queueing. */
+export function loginAlone (auth: ServerChild, login: { username: string, password: string }, duration: number) {
+  return runLoad({ url: `${auth.url}/auth/login`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(login), connections: 1, duration })
+}
+
+/** Login load from 20 clients and, at the same time, a light probe of the JWKS endpoint. */
+export async function loginUnderLoad (auth: ServerChild, login: { username: string, password: string }, duration: number) {
+  const [logins, jwks] = await Promise.all([
+    runLoad({ url: `${auth.url}/auth/login`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(login), connections: 20, duration }),
+    runLoad({ url: `${auth.url}/.well-known/jwks.json`, ...JWKS_PROBE, duration })
+  ])
+  return { logins, jwks }
+}
+
+export interface MemoryReport {
+  before: { rss: number, heapUsed: number }
+  after: { rss: number, heapUsed: number }
+  gcExposed: boolean
+  flood: LoadResult
+}
+
+/** Memory of a fresh resource service, warmed by valid calls, before and after `count` random-kid calls. */
+export async function memoryUnderRandomKids (server: ServerChild, tokens: string[], count: number): Promise<MemoryReport> {
+  await runLoad({ url: server.url, requests: bearerRequests('/resource/protected', tokens), connections: 10, amount: 5000 })
+  const before = await server.memory()
+  const flood = await runLoad({ url: server.url, requests: randomKidRequests('/resource/protected', tokens[0]!), connections: 10, amount: count })
+  const after = await server.memory()
+  return { before, after, gcExposed: before.gcExposed, flood }
+}

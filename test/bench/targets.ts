@@ -1,0 +1,115 @@
+// The apps under test, each built in its own child process (see server.ts): our resource service
+// (verified-token cache off or on, plus an unauthenticated ceiling route), the setup the
+// @fastify/jwt and get-jwks READMEs document, and the auth service with a signing route.
+import { createServer } from 'node:net'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyJwt from '@fastify/jwt'
+import buildGetJwks from 'get-jwks'
+import { Type } from '@sinclair/typebox'
+import type { VerifierPluginOptions } from '../../plugins/verifier/index.js'
+import { ensureUser } from '../../services/auth/accounts.js'
+import { buildApp as buildAuthApp } from '../../services/auth/app.js'
+import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
+import { TokenResponseSchema } from '../../services/auth/schemas.js'
+import { buildApp as buildResourceApp } from '../../services/resource/app.js'
+import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
+
+/**
+ * The ONE place that says how the verifier's verified-token cache is turned on (target 3).
+ * Verifier options are checked with additionalProperties: false, so a renamed option fails the
+ * bench at start instead of silently measuring the cache-off path twice.
+ */
+export const VERIFIED_TOKEN_CACHE_ON: Partial<VerifierPluginOptions> = { tokenCacheMax: 10_000 }
+
+export type ServerSpec =
+  | { kind: 'resource', issuer: string, tokenCache: boolean }
+  | { kind: 'documented' }
+  | { kind: 'auth', keysDir: string, databaseUrl: string, username: string, password: string }
+
+// The body of GET /resource/protected (services/resource/routes.ts), for the routes the bench adds.
+const ProtectedSchema = Type.Object({
+  message: Type.String(),
+  user: Type.Object({ userId: Type.String(), username: Type.Optional(Type.String()) })
+})
+const MESSAGE = 'This is a protected resource'
+export const CEILING_PATH = '/bench/open'
+export const SIGN_PATH = '/bench/sign'
+
+async function ourResource (issuer: string, tokenCache: boolean): Promise<FastifyInstance> {
+  const options = resourceAppOptions(loadResourceEnv({ ISSUER_URL: issuer, LOG_LEVEL: 'silent' }))
+  const app = await buildResourceApp({ ...options, verifier: { ...options.verifier, ...(tokenCache && VERIFIED_TOKEN_CACHE_ON) } })
+  // Target 1: same app, same response schema and a body of the same shape, no auth.
+  const user = { userId: '00000000-0000-4000-8000-000000000000', username: 'bench-user' }
+  app.get(CEILING_PATH, { schema: { response: { 200: ProtectedSchema } } }, async () => ({ message: MESSAGE, user }))
+  return app
+}
+
+/** Verbatim the "Verifying with JWKS" example of the @fastify/jwt README (get-jwks defaults). */
+async function documentedSetup (): Promise<FastifyInstance> {
+  const app = Fastify()
+  const getJwks = buildGetJwks()
+  await app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: (request: unknown, token: { header: { kid: string, alg: string }, payload: { iss: string } }) => {
+      const { header: { kid, alg }, payload: { iss } } = token
+      return getJwks.getPublicKey({ kid, domain: iss, alg })
+    }
+  } as unknown as import('@fastify/jwt').FastifyJWTOptions)
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      await request.jwtVerify()
+    } catch (err) {
+      reply.send(err)
+    }
+  })
+  app.get('/resource/protected', { schema: { response: { 200: ProtectedSchema } } }, async (request) => ({
+    message: MESSAGE,
+    user: { userId: request.user.sub, username: request.user.username }
+  }))
+  return app
+}
+
+async function freeLoopbackPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/**
+ * The auth service as server.ts builds it, with login throttling raised out of the way (the login
+ * target measures the hash, not the 429s) and a route that signs like client_credentials will.
+ */
+async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: number): Promise<FastifyInstance> {
+  const app = await buildAuthApp(authAppOptions(loadAuthEnv({
+    ISSUER_URL: `http://127.0.0.1:${port}`,
+    KEYS_DIR: spec.keysDir,
+    DATABASE_URL: spec.databaseUrl,
+    LOGIN_MAX_PER_IP: '1000000000',
+    LOGIN_MAX_PER_USERNAME: '1000000000',
+    LOG_LEVEL: 'silent'
+  })))
+  app.post(SIGN_PATH, { schema: { response: { 200: TokenResponseSchema } } }, async () => {
+    const { accessToken, expiresIn } = app.issuer.signAccessToken({
+      sub: 'bench-client', client_id: 'bench-client', scope: 'profile'
+    })
+    return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: expiresIn }
+  })
+  await app.ready()
+  await ensureUser(app.store.users, spec.username, spec.password, [])
+  return app
+}
+
+/** Builds the app `spec` names and the loopback port it must listen on (0: any). */
+export async function buildTarget (spec: ServerSpec): Promise<{ app: FastifyInstance, port: number }> {
+  switch (spec.kind) {
+    case 'resource': return { app: await ourResource(spec.issuer, spec.tokenCache), port: 0 }
+    case 'documented': return { app: await documentedSetup(), port: 0 }
+    case 'auth': {
+      // The issuer URL is the token's `iss`, so the port is chosen before the app is built.
+      const port = await freeLoopbackPort()
+      return { app: await authService(spec, port), port }
+    }
+  }
+}

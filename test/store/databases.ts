@@ -1,0 +1,48 @@
+// One test body, every database the store supports: SQLite always, PostgreSQL from
+// TEST_DATABASE_URL (each test in a schema of its own, dropped at teardown).
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import pg from 'pg'
+import type { Test } from 'tap'
+import { testDir } from '../helper.js'
+
+export type DatabaseKind = 'sqlite' | 'postgres'
+
+async function adminQuery (url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A DATABASE_URL for a fresh PostgreSQL schema that lives as long as `t`. */
+export async function freshPostgresUrl (t: Test, baseUrl: string): Promise<string> {
+  const schema = `test_${randomBytes(6).toString('hex')}`
+  await adminQuery(baseUrl, `CREATE SCHEMA ${schema}`)
+  t.teardown(() => adminQuery(baseUrl, `DROP SCHEMA ${schema} CASCADE`))
+  const url = new URL(baseUrl)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return url.toString()
+}
+
+/** TEST_DATABASE_URL, or undefined with the test skipped; under CI a missing server fails the run. */
+export function postgresBaseUrl (t: Test): string | undefined {
+  const url = process.env.TEST_DATABASE_URL
+  if (!url) {
+    if (process.env.CI) t.fail('TEST_DATABASE_URL is not set: CI runs every store test on PostgreSQL')
+    else t.comment('TEST_DATABASE_URL is not set: PostgreSQL tests skipped')
+  }
+  return url
+}
+
+/** Runs `body` once on SQLite and once on PostgreSQL, each with a DATABASE_URL of its own. */
+export function eachDatabase (t: Test, name: string, body: (t: Test, url: string, kind: DatabaseKind) => Promise<void>): void {
+  t.test(`${name} (sqlite)`, async (t) => body(t, `sqlite:${join(testDir(t), 'store.sqlite')}`, 'sqlite'))
+  t.test(`${name} (postgres)`, async (t) => {
+    const baseUrl = postgresBaseUrl(t)
+    if (baseUrl) await body(t, await freshPostgresUrl(t, baseUrl), 'postgres')
+  })
+}

@@ -1,0 +1,40 @@
+// The users repository, on SQLite and on PostgreSQL, from one test body.
+import t from 'tap'
+import { sql } from 'kysely'
+import { ensureUser } from '../../services/auth/accounts.js'
+import { createDatabase } from '../../services/auth/store/database.js'
+import { migrateToLatest } from '../../services/auth/store/migrations.js'
+import { createUserRepository } from '../../services/auth/store/users.js'
+import { eachDatabase } from './databases.js'
+
+eachDatabase(t, 'users', async (t, url) => {
+  const db = createDatabase({ url })
+  t.teardown(() => db.destroy())
+  await migrateToLatest(db)
+  await migrateToLatest(db)
+  const users = createUserRepository(db)
+
+  const created = await users.create({ username: ' Ælfrida ', passwordHash: '$argon2id$fake', roles: ['admin', 'editor'] })
+  t.equal(created.username, 'ælfrida', 'stored normalised')
+  const found = await users.findByUsername('ÆLFRIDA')
+  t.match(found, { id: created.id, username: 'ælfrida', password_hash: '$argon2id$fake', roles: 'admin editor', disabled: 0 })
+  t.equal(await users.findByUsername('nobody'), undefined)
+  await t.rejects(users.create({ username: 'ælfrida', passwordHash: 'x' }), 'one account per normalised username')
+  t.equal((await db.selectFrom('users').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n.toString(), '1')
+})
+
+t.test('an in-memory SQLite database, and a migration that fails', async (t) => {
+  const memory = createDatabase({ url: 'sqlite::memory:' })
+  t.teardown(() => memory.destroy())
+  await migrateToLatest(memory)
+  const users = createUserRepository(memory)
+  t.same(await ensureUser(users, 'demo', 'a password', []), { created: true })
+  t.same(await ensureUser(users, 'DEMO', 'another password', []), { created: false }, 'an existing user is left as is')
+
+  t.throws(() => createDatabase({ url: 'mysql://db/auth' }), /DATABASE_URL must start with sqlite: or postgres:\/\//)
+
+  const clash = createDatabase({ url: 'sqlite::memory:' })
+  t.teardown(() => clash.destroy())
+  await sql`CREATE TABLE users (unrelated TEXT)`.execute(clash)
+  await t.rejects(migrateToLatest(clash), /already exists/, 'a schema it cannot migrate stops the start')
+})

@@ -1,0 +1,109 @@
+// Verifier test helpers: RSA keys made in the test, a small JWKS server over real HTTP whose
+// answers the test controls and whose fetches it counts, a hung server, and a bare Fastify app
+// with only the verifier plugin.
+import { generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createNetServer, type Socket } from 'node:net'
+import Fastify from 'fastify'
+import { createSigner } from 'fast-jwt'
+import type { Test } from 'tap'
+import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
+import { errorHandler } from '../../services/shared/error-handler.js'
+
+export interface TestKey {
+  kid: string
+  jwk: JsonWebKey & { kid: string }
+  privatePem: string
+}
+
+export function makeKey (kid = randomBytes(32).toString('base64url'), alg: 'RS256' | 'ES256' = 'RS256'): TestKey {
+  const { publicKey, privateKey } = alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' }
+  return { kid, jwk, privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }
+}
+
+/** A signed access token; `claims` and `header` override the honest defaults. */
+export function signToken (key: Pick<TestKey, 'kid' | 'privatePem'> & { jwk?: object }, issuer: string, claims: Record<string, unknown> = {},
+  header: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000)
+  const alg = (key.jwk as { alg?: string } | undefined)?.alg === 'ES256' ? 'ES256' : 'RS256'
+  const sign = createSigner({ key: key.privatePem, algorithm: alg, kid: key.kid, header: { alg, typ: 'at+jwt', ...header } })
+  return sign({
+    iss: issuer, sub: 'user-1', aud: 'ssot-api', iat: now, exp: now + 600, jti: randomUUID(), client_id: 'c', scope: 'profile', ...claims
+  })
+}
+
+/** A random kid of the right shape, that no issuer ever published. */
+export function randomKid (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+type Responder = (req: IncomingMessage, res: ServerResponse) => void
+
+/** A JWKS server on loopback: `keys` is what it publishes, `respond` overrides the answer. */
+export async function startJwksServer (t: Test, keys: TestKey[] = []) {
+  const state = {
+    keys: keys.map((key) => key.jwk) as object[],
+    cacheControl: 'public, max-age=300' as string | undefined,
+    fetches: 0,
+    respond: undefined as Responder | undefined
+  }
+  const server = createHttpServer((req, res) => {
+    state.fetches++
+    if (state.respond) return state.respond(req, res)
+    const headers: Record<string, string> = { 'content-type': 'application/jwk-set+json' }
+    if (state.cacheControl !== undefined) headers['cache-control'] = state.cacheControl
+    res.writeHead(200, headers).end(JSON.stringify({ keys: state.keys }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const url = `http://127.0.0.1:${port}`
+  return Object.assign(state, { url, jwksUrl: `${url}/.well-known/jwks.json`, server })
+}
+
+/** A server that accepts connections and never answers; `pending()` counts open connections that sent a request. */
+export async function startHungServer (t: Test) {
+  const sockets = new Set<Socket>()
+  const asked = new Set<Socket>()
+  const server = createNetServer((socket) => {
+    sockets.add(socket)
+    socket.on('data', () => asked.add(socket))
+    socket.on('close', () => { sockets.delete(socket); asked.delete(socket) })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()) }))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, pending: () => asked.size }
+}
+
+const refusals = new WeakMap<object, string[]>()
+
+/** The reason of every refusal by `app`, in order: what a metrics hook would see. */
+export function reasonsOf (app: object): string[] {
+  return refusals.get(app)!
+}
+
+/** A bare Fastify app with only the verifier and one protected route, GET /p. */
+export async function buildVerifierApp (t: Test, options: VerifierPluginOptions) {
+  const app = Fastify()
+  app.setErrorHandler(errorHandler)
+  await app.register(verifier, options)
+  app.get('/p', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
+  const reasons: string[] = []
+  refusals.set(app, reasons)
+  app.addHook('onError', async (request, reply, error) => { reasons.push((error as { reason?: string }).reason ?? '?') })
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
+
+/** GET /p with `token` as the bearer token. */
+export function callWith (app: Awaited<ReturnType<typeof buildVerifierApp>>, token: string) {
+  return app.inject({ method: 'GET', url: '/p', headers: { authorization: `Bearer ${token}` } })
+}
+
+export function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

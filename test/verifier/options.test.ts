@@ -1,0 +1,39 @@
+// The plugin alone on a bare Fastify(): bad options fail at registration with the option's name.
+import t from 'tap'
+import Fastify from 'fastify'
+import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
+
+const base = { issuer: 'https://issuer.example', audience: 'api' }
+const cases: Array<[Record<string, unknown>, RegExp]> = [
+  [{ audience: 'api' }, /option issuer: /],
+  [{ ...base, audience: '' }, /option audience: /],
+  [{ ...base, jwksUrl: 'ftp://x' }, /option jwksUrl: /],
+  [{ ...base, algorithms: ['HS256'] }, /option algorithms\.0: /],
+  [{ ...base, algorithms: [] }, /option algorithms: /],
+  [{ ...base, fetchTimeout: 0 }, /option fetchTimeout: /],
+  [{ ...base, clockTolerance: 3600 }, /option clockTolerance: /],
+  [{ ...base, cooldown: 60_000, keyCacheTtl: 30_000 }, /option cooldown: must not be greater than keyCacheTtl/],
+  [{ ...base, cooldwon: 5 }, /option cooldwon: /],
+  [{ ...base, tokenCacheMax: -1 }, /option tokenCacheMax: /],
+  [{ ...base, issuer: [] }, /option issuer: /],
+  [{ ...base, issuer: [{ issuer: 'https://a.example', jwksUrl: 'nope' }] }, /option issuer\.0\.jwksUrl: /],
+  [{ ...base, issuer: [{ issuer: 'https://a.example' }], jwksUrl: 'https://a.example/k' }, /option jwksUrl: set jwksUrl per issuer/],
+  [{ ...base, issuer: [{ issuer: 'https://a.example' }, { issuer: 'https://a.example' }] }, /option issuer\.1\.issuer: https:\/\/a.example is listed twice/],
+  [{ ...base, issuer: 'urn:example:issuer' }, /option issuer: must be an http\(s\) URL unless a jwksUrl is set/]
+]
+
+t.test('bad options are refused at registration, naming the option', async (t) => {
+  for (const [options, message] of cases) {
+    const app = Fastify()
+    await t.rejects(async () => { await app.register(verifier, options as unknown as VerifierPluginOptions).ready() }, { name: 'TypeError', message }, String(message))
+    await app.close()
+  }
+})
+
+t.test('good options: defaults applied, Fastify register keys allowed, nothing fetched before ready', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(verifier, { ...base, issuer: [{ issuer: 'urn:example:issuer', jwksUrl: 'http://127.0.0.1:9/jwks' }], prefix: '/x' } as VerifierPluginOptions)
+  t.same(app.verifier.stats(), { jwksFetches: { ok: 0, failed: 0, timedOut: 0 }, keysCached: 0, unknownKidsCached: 0, jwksLoaded: false })
+  t.type(app.authenticate, 'function')
+})

@@ -1,0 +1,115 @@
+// Every way a token can be wrong gives a 401 with a stable code, a reason and an RFC 6750
+// challenge; none of the pre-key checks costs a JWKS fetch.
+import t from 'tap'
+import { createSigner } from 'fast-jwt'
+import { buildVerifierApp, reasonsOf, callWith, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
+
+const key = makeKey()
+
+t.test('an honest token passes; each bad one is refused with its reason', async (t) => {
+  const jwks = await startJwksServer(t, [key])
+  const issuer = jwks.url
+  const app = await buildVerifierApp(t, { issuer, audience: 'ssot-api', jwksUrl: jwks.jwksUrl })
+  const ok = await callWith(app, signToken(key, issuer))
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json(), { sub: 'user-1' })
+  const fetchesAfterWarmUp = jwks.fetches
+  const now = Math.floor(Date.now() / 1000)
+  const other = makeKey(key.kid)
+  const hs = createSigner({ key: 'secret', algorithm: 'HS256', kid: key.kid, header: { alg: 'HS256', typ: 'at+jwt' } })({ iss: issuer })
+  const cases: Array<[string, string, string]> = [
+    ['malformed', 'not.a.jwt', 'AUTH_TOKEN_INVALID'],
+    ['alg_not_allowed', hs, 'AUTH_TOKEN_INVALID'],
+    ['wrong_type', signToken(key, issuer, {}, { typ: 'JWT' }), 'AUTH_TOKEN_INVALID'],
+    ['bad_kid', signToken({ ...key, kid: '../../etc/passwd' }, issuer), 'AUTH_TOKEN_INVALID'],
+    ['wrong_issuer', signToken(key, 'https://evil.example'), 'AUTH_TOKEN_INVALID'],
+    ['bad_signature', signToken(other, issuer), 'AUTH_TOKEN_INVALID'],
+    ['wrong_audience', signToken(key, issuer, { aud: 'other-api' }), 'AUTH_TOKEN_INVALID'],
+    ['expired', signToken(key, issuer, { iat: now - 1000, exp: now - 100 }), 'AUTH_TOKEN_EXPIRED'],
+    ['not_yet_valid', signToken(key, issuer, { nbf: now + 100 }), 'AUTH_TOKEN_INVALID'],
+    ['not_yet_valid', signToken(key, issuer, { iat: now + 100 }), 'AUTH_TOKEN_INVALID'],
+    ['bad_claims', signToken(key, issuer, { sub: undefined }), 'AUTH_TOKEN_INVALID'],
+    ['bad_claims', signToken(key, issuer, { scope: 42 }), 'AUTH_TOKEN_INVALID'],
+    ['bad_claims', signToken(key, issuer, { aud: 42 }), 'AUTH_TOKEN_INVALID'],
+    ['malformed', signToken(key, issuer, {}, { crit: ['exp'] }), 'AUTH_TOKEN_INVALID'],
+    ['alg_not_allowed', signToken(key, issuer, {}, { alg: 'RS384' }).split('.').slice(0, 2).join('.') + '.' + signToken(key, issuer).split('.')[2], 'AUTH_TOKEN_INVALID']
+  ]
+  for (const [reason, token, code] of cases) {
+    const response = await callWith(app, token)
+    t.equal(response.statusCode, 401, reason)
+    t.equal(response.json().code, code, reason)
+    t.match(response.headers['www-authenticate'], /^Bearer realm="api", error="invalid_token", error_description="[^"]+"$/, reason)
+  }
+  t.same(reasonsOf(app), cases.map(([reason]) => reason), 'each error carries its reason')
+  t.equal(jwks.fetches, fetchesAfterWarmUp, 'no JWKS fetch for any of them')
+})
+
+t.test('no token, another scheme, or a broken Bearer header', async (t) => {
+  const jwks = await startJwksServer(t, [key])
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, realm: 'my "api"' })
+  const none = await app.inject({ url: '/p' })
+  t.equal(none.statusCode, 401)
+  t.equal(none.json().code, 'AUTH_TOKEN_MISSING')
+  t.equal(none.headers['www-authenticate'], 'Bearer realm="my api"', 'no error attribute when no token (RFC 6750 §3.1)')
+  const basic = await app.inject({ url: '/p', headers: { authorization: 'Basic YTpi' } })
+  t.equal(basic.json().code, 'AUTH_TOKEN_MISSING')
+  const broken = await app.inject({ url: '/p', headers: { authorization: 'Bearer a b' } })
+  t.equal(broken.statusCode, 401)
+  t.equal(broken.json().code, 'AUTH_TOKEN_INVALID')
+})
+
+t.test('several issuers: the token\'s iss picks one of the configured key sources, never a new one', async (t) => {
+  const keyA = makeKey()
+  const keyB = makeKey()
+  const a = await startJwksServer(t, [keyA])
+  const b = await startJwksServer(t, [keyB])
+  b.cacheControl = 'public'
+  const app = await buildVerifierApp(t, {
+    issuer: [{ issuer: 'https://a.example', jwksUrl: a.jwksUrl }, { issuer: b.url }],
+    audience: ['ssot-api', 'other']
+  })
+  t.equal((await callWith(app, signToken(keyA, 'https://a.example'))).statusCode, 200)
+  t.equal((await callWith(app, signToken(keyB, b.url))).statusCode, 200)
+  const crossed = await callWith(app, signToken(keyA, b.url))
+  t.equal(crossed.statusCode, 401, 'a key of issuer A does not vouch for issuer B')
+  t.equal(app.verifier.stats().keysCached, 2)
+})
+
+t.test('EC keys work when ES256 is allowed, and an RS256 token may not use them', async (t) => {
+  const ec = makeKey(undefined, 'ES256')
+  const jwks = await startJwksServer(t, [ec, key])
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, algorithms: ['RS256', 'ES256'] })
+  t.equal((await callWith(app, signToken(ec, jwks.url))).statusCode, 200)
+  t.equal((await callWith(app, signToken(key, jwks.url))).statusCode, 200)
+  t.equal((await callWith(app, signToken({ ...key, kid: ec.kid }, jwks.url))).statusCode, 401)
+  t.same(reasonsOf(app), ['alg_not_allowed'])
+})
+
+t.test('discovery reads jwks_uri from the configured issuer only', async (t) => {
+  const jwks = await startJwksServer(t, [key])
+  const issuer = jwks.url
+  jwks.respond = (req, res) => {
+    if (req.url === '/.well-known/openid-configuration') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${issuer}/keys` }))
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ keys: [key.jwk] }))
+    }
+  }
+  const app = await buildVerifierApp(t, { issuer, audience: 'ssot-api', discovery: true, cooldown: 100, keyCacheTtl: 1000 })
+  t.equal((await callWith(app, signToken(key, issuer))).statusCode, 200)
+  await sleep(150) // past the cooldown: an unknown kid may cost one more JWKS fetch
+  t.equal((await callWith(app, signToken({ ...key, kid: randomKid() }, issuer))).statusCode, 401)
+  t.equal(jwks.fetches, 3, 'discovery once, then the JWKS twice')
+})
+
+t.test('a discovery document naming another issuer, or no jwks_uri, is refused', async (t) => {
+  for (const document of [{ issuer: 'https://evil.example', jwks_uri: 'https://evil.example/k' }, { issuer: '' }, null]) {
+    const jwks = await startJwksServer(t, [key])
+    if (document) document.issuer ||= jwks.url
+    jwks.respond = (req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document)) }
+    const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', discovery: true })
+    const response = await callWith(app, signToken(key, jwks.url))
+    t.equal(response.statusCode, 503)
+    t.equal(response.json().code, 'AUTH_JWKS_UNAVAILABLE')
+  }
+})
