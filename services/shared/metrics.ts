@@ -4,27 +4,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { Type } from '@sinclair/typebox'
-
-/** What the verifier plugin reports through `fastify.verifier.stats()` (when it offers it). */
-export interface VerifierStats {
-  jwksFetches: { ok: number, failed: number, timedOut: number }
-  keysCached: number
-  unknownKidsCached: number
-  jwksLoaded: boolean
-}
-
-/** `fastify.verifier.stats()` when the verifier in this app offers it. */
-export function verifierStats (fastify: FastifyInstance): VerifierStats | undefined {
-  if (!fastify.hasDecorator('verifier')) return undefined
-  return (fastify as unknown as { verifier: { stats: () => VerifierStats } }).verifier.stats()
-}
+// For `fastify.verifier` in the app that registers the verifier (the types only).
+import type {} from '../../plugins/verifier/index.js'
 
 const VERIFIER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED', 'AUTH_JWKS_UNAVAILABLE'])
 
-/** Why the verifier refused a request: its `reason`, or its `code` from verifiers without one. */
+/** Why the verifier refused a request (the `reason` every verifier error carries), else undefined. */
 export function verifierReason (err: { code?: string, reason?: string }): string | undefined {
-  if (err.code === undefined || !VERIFIER_CODES.has(err.code)) return undefined
-  return err.reason ?? err.code
+  return err.code !== undefined && VERIFIER_CODES.has(err.code) ? err.reason : undefined
 }
 
 function keyRingMetrics (fastify: FastifyInstance, register: Registry) {
@@ -55,7 +42,7 @@ function jwksFetchMetrics (fastify: FastifyInstance, register: Registry) {
     registers: [register],
     collect () {
       this.reset()
-      for (const [outcome, count] of Object.entries(verifierStats(fastify)!.jwksFetches)) this.inc({ outcome }, count)
+      for (const [outcome, count] of Object.entries(fastify.verifier.stats().jwksFetches)) this.inc({ outcome }, count)
     }
   })
 }
@@ -94,7 +81,7 @@ async function metricsPlugin (fastify: FastifyInstance) {
   // The issuer and the verifier register after this plugin: look for them once all are loaded.
   fastify.addHook('onReady', async () => {
     if (fastify.hasDecorator('issuer')) keyRingMetrics(fastify, metrics.register)
-    if (verifierStats(fastify)) jwksFetchMetrics(fastify, metrics.register)
+    if (fastify.hasDecorator('verifier')) jwksFetchMetrics(fastify, metrics.register)
   })
 
   fastify.addHook('onError', async (request: FastifyRequest, reply: FastifyReply, error: FastifyError & { reason?: string }) => {

@@ -22,8 +22,6 @@ export interface OperationsOptions {
     maxEventLoopDelay: number
     maxHeapUsedBytes: number
     retryAfter: number
-    /** ms between load samples (under-pressure's default when unset). */
-    sampleInterval?: number
   }
 }
 

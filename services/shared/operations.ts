@@ -12,8 +12,7 @@ export async function registerOperations (app: FastifyInstance, options: Operati
   await app.register(underPressure, {
     maxEventLoopDelay: options.pressure.maxEventLoopDelay,
     maxHeapUsedBytes: options.pressure.maxHeapUsedBytes,
-    retryAfter: options.pressure.retryAfter,
-    ...(options.pressure.sampleInterval !== undefined && { sampleInterval: options.pressure.sampleInterval })
+    retryAfter: options.pressure.retryAfter
   })
   await app.register(metrics)
   await app.register(docs, docsOptions)

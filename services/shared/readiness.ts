@@ -16,10 +16,11 @@ const ChecksSchema = Type.Record(Type.String(), Type.String(), { description: '`
 const ReadySchema = Type.Object({ status: Type.Literal('ready'), checks: ChecksSchema })
 const NotReadySchema = Type.Object({
   statusCode: Type.Literal(503),
-  code: Type.Literal('SERVICE_NOT_READY'),
+  code: Type.String({ description: '`SERVICE_NOT_READY`, or `FST_UNDER_PRESSURE` when shedding load' }),
   error: Type.String(),
   message: Type.String(),
-  checks: ChecksSchema
+  // Absent when the service sheds load: it answers 503 before running any check.
+  checks: Type.Optional(ChecksSchema)
 }, { description: 'The usual error body, plus the result of every check' })
 
 async function runCheck (check: ReadinessCheck): Promise<string> {
