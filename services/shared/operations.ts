@@ -7,7 +7,20 @@ import docs, { type DocsOptions } from './docs.js'
 import metrics from './metrics.js'
 import type { OperationsOptions } from './operations-config.js'
 
+/**
+ * While closing, answers carry `Connection: close`: Node keeps a client's keep-alive connection
+ * open after its last in-flight answer, and close() would wait for its idle timeout (72 s).
+ */
+function closeConnectionsWhenClosing (app: FastifyInstance) {
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+}
+
 export async function registerOperations (app: FastifyInstance, options: OperationsOptions, docsOptions: DocsOptions) {
+  closeConnectionsWhenClosing(app)
   await app.register(helmet)
   await app.register(underPressure, {
     maxEventLoopDelay: options.pressure.maxEventLoopDelay,
