@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { registerOperations } from '../shared/operations.js'
-import { DEFAULT_OPERATIONS, type OperationsOptions } from '../shared/operations-config.js'
+import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
 import { authReadinessChecks } from './readiness.js'
 import { createGrants } from './grants.js'
@@ -43,12 +43,12 @@ export interface AuthAppOptions {
   redisUrl?: string
   login: LoginRouteOptions
   logger?: FastifyServerOptions['logger']
-  /** Proxies and load shedding; defaults suit tests and local runs. */
-  operations?: OperationsOptions
+  /** Proxies and load shedding (from the environment: `operationsOptions`). */
+  operations: OperationsOptions
 }
 
 export async function buildApp (options: AuthAppOptions) {
-  const operations = options.operations ?? DEFAULT_OPERATIONS
+  const operations = options.operations
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: operations.trustProxy,

@@ -1,4 +1,5 @@
-// The auth service is ready when its database answers and its key ring has a key to sign with.
+// The auth service is ready when its database answers. No signing-key check: buildApp refuses to
+// start without an active key, and a key ring never drops its active key once loaded.
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import type { ReadinessCheck } from '../shared/readiness.js'
@@ -8,9 +9,6 @@ export function authReadinessChecks (fastify: FastifyInstance): Record<string, R
     async store () {
       await sql`select 1`.execute(fastify.store.db)
       return undefined
-    },
-    async signingKey () {
-      return fastify.issuer.keyRing.keys().some((key) => key.state === 'active') ? undefined : 'no active signing key'
     }
   }
 }

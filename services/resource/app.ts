@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { registerOperations } from '../shared/operations.js'
-import { DEFAULT_OPERATIONS, type OperationsOptions } from '../shared/operations-config.js'
+import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
 import { jwksReadinessCheck } from './readiness.js'
 import { resourceRoutes } from './routes.js'
@@ -17,12 +17,12 @@ export interface ResourceAppOptions {
   /** Where /resource/orders-report reads orders (this service's own /resource/orders by default). */
   ordersUrl: string
   logger?: FastifyServerOptions['logger']
-  /** Proxies and load shedding; defaults suit tests and local runs. */
-  operations?: OperationsOptions
+  /** Proxies and load shedding (from the environment: `operationsOptions`). */
+  operations: OperationsOptions
 }
 
 export async function buildApp (options: ResourceAppOptions) {
-  const operations = options.operations ?? DEFAULT_OPERATIONS
+  const operations = options.operations
   const app = Fastify({ logger: options.logger ?? false, trustProxy: operations.trustProxy }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   await registerOperations(app, operations, { title: 'fastify-ssot resource service', description: 'An example service that trusts the auth service\'s access tokens.' })

@@ -48,8 +48,3 @@ export function operationsOptions (env: OperationsEnv): OperationsOptions {
     }
   }
 }
-
-/** What buildApp uses when a caller gives no operations options (tests, embedders). */
-export const DEFAULT_OPERATIONS: OperationsOptions = operationsOptions({
-  TRUST_PROXY: 'false', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 1000, PRESSURE_MAX_HEAP_USED_MB: 0, PRESSURE_RETRY_AFTER_SECONDS: 10
-})
