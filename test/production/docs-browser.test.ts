@@ -42,4 +42,7 @@ t.test('/docs: POST /auth/login with "Try it out" shows an access token', async 
   await live.scrollIntoViewIfNeeded()
   await page.screenshot({ path: screenshot })
   t.comment(`screenshot: ${screenshot}`)
+  // Closed here, not only at teardown: the folder's own teardown removes it first, and a
+  // browser closing later would write its profile back.
+  await browser.close()
 })
