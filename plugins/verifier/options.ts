@@ -3,13 +3,14 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
-const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$' })
+// A function, not a spread of one schema: declaration emit cannot name TypeBox's symbol keys.
+const httpUrl = (description: string) => Type.String({ pattern: '^https?://[^\\s]+$', description })
 const AsymmetricAlgorithm = Type.Union(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']
   .map((alg) => Type.Literal(alg)))
 
 const TrustedIssuerSchema = Type.Object({
   issuer: Type.String({ minLength: 1, description: 'The exact `iss` to trust' }),
-  jwksUrl: Type.Optional({ ...HttpUrl, description: 'Where this issuer\'s keys are fetched. Default: by `discovery`, else the issuer URL + /.well-known/jwks.json' })
+  jwksUrl: Type.Optional(httpUrl('Where this issuer\'s keys are fetched. Default: by `discovery`, else the issuer URL + /.well-known/jwks.json'))
 }, { additionalProperties: false })
 export type TrustedIssuer = Static<typeof TrustedIssuerSchema>
 
@@ -23,7 +24,7 @@ export const VerifierOptionsSchema = Type.Object({
   audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
     description: 'Required. The `aud` (or one of them) a token must carry'
   }),
-  jwksUrl: Type.Optional({ ...HttpUrl, description: 'JWKS URL when `issuer` is a string. Default: by `discovery`, else the issuer URL + /.well-known/jwks.json' }),
+  jwksUrl: Type.Optional(httpUrl('JWKS URL when `issuer` is a string. Default: by `discovery`, else the issuer URL + /.well-known/jwks.json')),
   discovery: Type.Boolean({
     default: false,
     description: 'Default false. Read `jwks_uri` from the issuer\'s /.well-known/openid-configuration (whose `issuer` must match exactly) for issuers without a jwksUrl'

@@ -4,7 +4,10 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
-import { HealthSchema } from '../shared/schemas.js'
+import { registerOperations } from '../shared/operations.js'
+import type { OperationsOptions } from '../shared/operations-config.js'
+import { readinessRoutes } from '../shared/readiness.js'
+import { authReadinessChecks } from './readiness.js'
 import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
@@ -40,16 +43,21 @@ export interface AuthAppOptions {
   redisUrl?: string
   login: LoginRouteOptions
   logger?: FastifyServerOptions['logger']
+  /** Proxies and load shedding (from the environment: `operationsOptions`). */
+  operations: OperationsOptions
 }
 
 export async function buildApp (options: AuthAppOptions) {
+  const operations = options.operations
   const app = Fastify({
     logger: options.logger ?? false,
+    trustProxy: operations.trustProxy,
     // Strict bodies: `password: true` is a 400, not the string "true"; unknown fields are refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler(errorHandler)
+  await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
   await app.register(throttle, { redisUrl: options.redisUrl })
   await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens })
   await app.register(issuer, {
@@ -65,7 +73,7 @@ export async function buildApp (options: AuthAppOptions) {
   await app.register(loginRoutes, { ...options.login, grants })
   await app.register(sessionRoutes, { grants })
   await app.register(oauthRoutes, { grants })
-  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))
+  await app.register(readinessRoutes, { checks: authReadinessChecks(app) })
   return app
 }
 

@@ -1,6 +1,7 @@
 // The auth service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
@@ -38,7 +39,8 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
   DEMO_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing' })),
-  DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 1 }))
+  DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  ...OperationsEnvProperties
 })
 export type AuthEnv = Static<typeof AuthEnvSchema>
 
@@ -80,6 +82,7 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     keysReloadInterval: durationSeconds(env.KEYS_RELOAD_INTERVAL),
     ...(env.KEY_ROTATION_INTERVAL !== undefined && { keyRotationInterval: durationSeconds(env.KEY_ROTATION_INTERVAL) }),
     databaseUrl: env.DATABASE_URL,
+    operations: operationsOptions(env),
     databasePool: {
       poolMax: env.DATABASE_POOL_MAX,
       connectTimeout: env.DATABASE_CONNECT_TIMEOUT_MS,

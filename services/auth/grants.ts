@@ -31,6 +31,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
     async login (user: User): Promise<TokenResponse> {
       const { accessToken, expiresIn } = userAccessToken(user, options.loginClientId, options.loginScope)
       const refreshToken = await store.refreshTokens.start({ userId: user.id, clientId: options.loginClientId, scope: options.loginScope })
+      fastify.metrics.tokensIssued.inc({ grant: 'password' })
       return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken }
     },
 
@@ -41,6 +42,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       const user = await store.users.findById(outcome.session.userId)
       // The join in rotate() found this user a moment ago; cascade deletes remove their families.
       const { accessToken, expiresIn } = userAccessToken(user!, outcome.session.clientId, outcome.session.scope)
+      fastify.metrics.tokensIssued.inc({ grant: 'refresh_token' })
       return {
         ok: true,
         tokens: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: outcome.refreshToken }
@@ -58,6 +60,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       if (audience !== undefined && !scopesOf(client.audiences).includes(audience)) return { ok: false, reason: 'invalid_target' }
       const scope = requested.join(' ')
       const { accessToken, expiresIn } = issuer.signAccessToken({ sub: client.client_id, client_id: client.client_id, scope, ...(audience && { aud: audience }) })
+      fastify.metrics.tokensIssued.inc({ grant: 'client_credentials' })
       return { ok: true, tokens: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope } }
     }
   }

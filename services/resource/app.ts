@@ -3,7 +3,10 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../shared/error-handler.js'
-import { HealthSchema } from '../shared/schemas.js'
+import { registerOperations } from '../shared/operations.js'
+import type { OperationsOptions } from '../shared/operations-config.js'
+import { readinessRoutes } from '../shared/readiness.js'
+import { jwksReadinessCheck } from './readiness.js'
 import { resourceRoutes } from './routes.js'
 import { createServiceTokenSource, type ServiceTokenOptions } from './service-token.js'
 
@@ -14,14 +17,18 @@ export interface ResourceAppOptions {
   /** Where /resource/orders-report reads orders (this service's own /resource/orders by default). */
   ordersUrl: string
   logger?: FastifyServerOptions['logger']
+  /** Proxies and load shedding (from the environment: `operationsOptions`). */
+  operations: OperationsOptions
 }
 
 export async function buildApp (options: ResourceAppOptions) {
-  const app = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>()
+  const operations = options.operations
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: operations.trustProxy }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
+  await registerOperations(app, operations, { title: 'fastify-ssot resource service', description: 'An example service that trusts the auth service\'s access tokens.' })
   await app.register(verifier, options.verifier)
   const serviceToken = options.serviceClient && createServiceTokenSource({ ...options.serviceClient, scope: 'orders:read' })
   await app.register(resourceRoutes, { serviceToken, ordersUrl: options.ordersUrl })
-  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))
+  await app.register(readinessRoutes, { checks: { jwks: jwksReadinessCheck(app) } })
   return app
 }

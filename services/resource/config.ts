@@ -1,6 +1,7 @@
 // The resource service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_AUDIENCE, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import type { ResourceAppOptions } from './app.js'
 
 export const ResourceEnvSchema = Type.Object({
@@ -17,7 +18,8 @@ export const ResourceEnvSchema = Type.Object({
   SERVICE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: ISSUER_URL + /oauth/token' })),
   ORDERS_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: this service\'s own /resource/orders' })),
-  LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' })
+  LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
+  ...OperationsEnvProperties
 })
 export type ResourceEnv = Static<typeof ResourceEnvSchema>
 
@@ -28,6 +30,7 @@ export function loadResourceEnv (env: NodeJS.ProcessEnv): ResourceEnv {
 export function resourceAppOptions (env: ResourceEnv): ResourceAppOptions {
   const issuer = env.ISSUER_URL.replace(/\/+$/, '')
   return {
+    operations: operationsOptions(env),
     ...(env.SERVICE_CLIENT_ID && env.SERVICE_CLIENT_SECRET && {
       serviceClient: { clientId: env.SERVICE_CLIENT_ID, clientSecret: env.SERVICE_CLIENT_SECRET, tokenUrl: env.TOKEN_URL ?? `${issuer}/oauth/token` }
     }),

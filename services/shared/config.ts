@@ -1,6 +1,7 @@
 // Reading a service's environment once, at start, against its TypeBox schema.
 import envSchema from 'env-schema'
 import type { Static, TObject } from '@sinclair/typebox'
+import { REDACTED_PATHS } from './redact.js'
 
 /**
  * Validates `env` against `schema` (with defaults and string → number coercion).
@@ -30,9 +31,10 @@ export const DEFAULT_AUDIENCE = 'ssot-api'
 
 export const LogLevelSchema = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
-/** pino options: JSON lines, or pretty lines for a person at a terminal (`--dev`). */
+/** pino options: JSON lines, or pretty lines for a person at a terminal (`--dev`); secrets redacted. */
 export function loggerOptions (level: string, pretty: boolean) {
+  const redact = { paths: REDACTED_PATHS, censor: '[redacted]' }
   return pretty
-    ? { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
-    : { level }
+    ? { level, redact, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+    : { level, redact }
 }

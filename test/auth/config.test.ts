@@ -45,7 +45,14 @@ t.test('the server stops with one clear line on a bad value', async (t) => {
   t.match(result.stderr.trim(), /^Invalid configuration: env\/AUTH_PORT must be integer$/)
 })
 
-t.test('logs: JSON lines by default, pretty lines in --dev', async (t) => {
-  t.same(loggerOptions('warn', false), { level: 'warn' })
-  t.match(loggerOptions('info', true), { level: 'info', transport: { target: 'pino-pretty' } })
+t.test('logs: JSON lines by default, pretty lines in --dev, credentials redacted in both', async (t) => {
+  const json = loggerOptions('warn', false)
+  t.match(json, { level: 'warn', redact: { censor: '[redacted]' } })
+  t.notOk('transport' in json, 'JSON lines on stdout')
+  for (const path of ['req.headers.authorization', 'password', '*.password', 'refresh_token', '*.refresh_token', 'client_secret', '*.client_secret']) {
+    t.ok(json.redact.paths.includes(path), `redacts ${path}`)
+  }
+  const pretty = loggerOptions('info', true)
+  t.match(pretty, { level: 'info', transport: { target: 'pino-pretty' } })
+  t.same(pretty.redact, json.redact)
 })

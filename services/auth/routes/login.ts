@@ -4,6 +4,7 @@ import type {} from '@fastify/rate-limit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorSchema } from '../../shared/schemas.js'
 import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js'
+import { countLoginFailures } from '../login-metrics.js'
 import type { Grants } from '../grants.js'
 import { createPasswordChecker } from '../passwords.js'
 import { LoginBodySchema, TokenResponseSchema, type LoginBody } from '../schemas.js'
@@ -40,6 +41,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRouteOptions & { grants
   fastify.post('/auth/login', {
     onRequest: limitPerIp,
     preHandler: limitPerUsername,
+    onError: countLoginFailures(fastify),
     schema: {
       tags: ['auth'],
       summary: 'Log in with a username and password',
