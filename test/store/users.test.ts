@@ -5,7 +5,7 @@ import { ensureUser } from '../../services/auth/accounts.js'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
 import { createUserRepository } from '../../services/auth/store/users.js'
-import { eachDatabase } from './databases.js'
+import { eachDatabase, freshPostgresUrl, postgresBaseUrl } from './databases.js'
 
 eachDatabase(t, 'users', async (t, url) => {
   const db = createDatabase({ url })
@@ -37,4 +37,16 @@ t.test('an in-memory SQLite database, and a migration that fails', async (t) => 
   t.teardown(() => clash.destroy())
   await sql`CREATE TABLE users (unrelated TEXT)`.execute(clash)
   await t.rejects(migrateToLatest(clash), /already exists/, 'a schema it cannot migrate stops the start')
+})
+
+t.test('two services in two schemas of one PostgreSQL database each migrate their own', async (t) => {
+  const baseUrl = postgresBaseUrl(t)
+  if (!baseUrl) return
+  for (const url of [await freshPostgresUrl(t, baseUrl), await freshPostgresUrl(t, baseUrl)]) {
+    const db = createDatabase({ url })
+    t.teardown(() => db.destroy())
+    await migrateToLatest(db)
+    await createUserRepository(db).create({ username: 'same-name', passwordHash: '$argon2id$fake' })
+  }
+  t.pass('the second schema got tables of its own although the first already had them')
 })

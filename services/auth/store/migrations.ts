@@ -1,5 +1,5 @@
 // Schema migrations, in code so they ship with the service; the same ones run on SQLite and PostgreSQL.
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 
 const migrations: Record<string, Migration> = {
   '0001_users': {
@@ -60,8 +60,20 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 
+/**
+ * Kysely finds its own tables by name in every schema unless it is told which one: on a PostgreSQL
+ * database that holds several schemas, another schema's kysely_migration_lock would make it skip
+ * creating ours and then fail. So on PostgreSQL its tables live in the connection's current schema.
+ */
+async function migrationTableSchema (db: Kysely<any>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  return rows[0]?.schema
+}
+
 /** Brings the database to the latest schema; throws the first migration error. */
 export async function migrateToLatest (db: Kysely<any>): Promise<void> {
-  const { error } = await new Migrator({ db, provider }).migrateToLatest()
+  const migrator = new Migrator({ db, provider, migrationTableSchema: await migrationTableSchema(db) })
+  const { error } = await migrator.migrateToLatest()
   if (error) throw error
 }
