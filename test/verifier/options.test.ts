@@ -34,6 +34,6 @@ t.test('good options: defaults applied, Fastify register keys allowed, nothing f
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(verifier, { ...base, issuer: [{ issuer: 'urn:example:issuer', jwksUrl: 'http://127.0.0.1:9/jwks' }], prefix: '/x' } as VerifierPluginOptions)
-  t.same(app.verifier.stats(), { jwksFetches: { ok: 0, failed: 0, timedOut: 0 }, keysCached: 0, unknownKidsCached: 0, jwksLoaded: false })
+  t.same(app.verifier.stats(), { jwksFetches: { ok: 0, failed: 0, timedOut: 0 }, keysCached: 0, unknownKidsCached: 0, tokensCached: 0, jwksLoaded: false })
   t.type(app.authenticate, 'function')
 })
