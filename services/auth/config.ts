@@ -1,17 +1,17 @@
 // The auth service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
-import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevel } from '../shared/config.js'
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
 
 const Duration = (fallback: string, description: string) =>
-  Type.String({ pattern: DURATION_PATTERN, default: fallback, description: `${description} (e.g. 90s, 15m, 12h)` })
+  Type.String({ pattern: DURATION_PATTERN, default: fallback, description })
 
 export const AuthEnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
-  AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  AUTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'Port of the auth service' }),
   ISSUER_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000', description: 'The `iss` of every token' }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` of every token' }),
   ACCESS_TOKEN_TTL: Duration('15m', 'Access token lifetime'),
@@ -19,18 +19,24 @@ export const AuthEnvSchema = Type.Object({
   KEYS_BACKEND: Type.Union([Type.Literal('files'), Type.Literal('database')], {
     default: 'files', description: 'Where the key ring lives: PEM files in KEYS_DIR, or the database (shared by replicas)'
   }),
-  KEYS_ENCRYPTION_KEY: Type.Optional(Type.String({ description: '32 random bytes, base64: encrypts private keys in the database' })),
-  JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS'),
-  KEYS_RELOAD_INTERVAL: Duration('5s', 'How often the running service looks at keyring.json for a rotation; 0: never'),
-  KEY_ROTATION_INTERVAL: Type.Optional(Type.String({
-    pattern: DURATION_PATTERN, description: 'Rotate the signing key automatically this often (e.g. 30d); unset: only by keys:rotate'
+  KEYS_ENCRYPTION_KEY: Type.Optional(Type.String({
+    description: 'Required by KEYS_BACKEND=database: 32 random bytes, base64 (`openssl rand -base64 32`), the same on every replica; seals the private keys'
   })),
-  DATABASE_URL: Type.String({ pattern: '^(sqlite:|postgres(ql)?://)', default: 'sqlite:./data/auth.sqlite' }),
+  JWKS_MAX_AGE: Duration('5m', 'How long verifiers may cache the JWKS (its Cache-Control max-age); key rotation timing follows from it'),
+  KEYS_RELOAD_INTERVAL: Duration('5s', 'How often the running service looks at the key ring for a rotation; 0: never'),
+  KEY_ROTATION_INTERVAL: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN, description: 'Rotate the signing key automatically this often; unset: only `npm run keys:rotate` rotates'
+  })),
+  DATABASE_URL: Type.String({
+    pattern: '^(sqlite:|postgres(ql)?://)', default: 'sqlite:./data/auth.sqlite', description: '`sqlite:<path>` (embedded) or `postgres://user:pass@host:5432/db`'
+  }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections per replica' }),
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 5000, description: 'Wait for a PostgreSQL connection' }),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 10_000, description: 'PostgreSQL statement_timeout' }),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Shared login throttling counters (unset: in-process)' })),
-  LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
+  REDIS_URL: Type.Optional(Type.String({
+    pattern: '^rediss?://', description: 'Login throttling counters shared by replicas (unset: per process; Redis down: per process, with a warning)'
+  })),
+  LOG_LEVEL: LogLevel,
   LOGIN_CLIENT_ID: Type.String({ minLength: 1, default: 'first-party-login', description: '`client_id` of tokens from /auth/login' }),
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
   REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
@@ -38,8 +44,10 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_MAX_PER_IP: Type.Integer({ minimum: 1, default: 20, description: 'Login attempts per client address per window' }),
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
-  DEMO_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing' })),
-  DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  DEMO_USERNAME: Type.Optional(Type.String({
+    minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
+  })),
+  DEMO_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'The demo user\'s password' })),
   ...OperationsEnvProperties
 })
 export type AuthEnv = Static<typeof AuthEnvSchema>

@@ -1,24 +1,24 @@
 // The resource service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
-import { DEFAULT_AUDIENCE, loadEnv, LogLevelSchema } from '../shared/config.js'
+import { DEFAULT_AUDIENCE, loadEnv, LogLevel } from '../shared/config.js'
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import type { ResourceAppOptions } from './app.js'
 
 export const ResourceEnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
-  RESOURCE_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  RESOURCE_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'Port of the resource service' }),
   ISSUER_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000', description: 'The only `iss` trusted' }),
   JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: ISSUER_URL + /.well-known/jwks.json' })),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE, description: 'The `aud` required in tokens' }),
-  JWKS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000 }),
+  JWKS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000, description: 'A JWKS fetch is aborted after this many ms; waiting requests get 503' }),
   JWKS_COOLDOWN_MS: Type.Integer({ minimum: 100, default: 10_000, description: 'Least time between JWKS fetches an unknown kid may cause' }),
-  TOKEN_CACHE_MAX: Type.Integer({ minimum: 0, default: 0, description: 'Verified tokens cached per key (0: off)' }),
-  CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
+  TOKEN_CACHE_MAX: Type.Integer({ minimum: 0, default: 0, description: 'Verified tokens kept in memory, keyed by the whole token; never past exp, dropped with their key (0: off)' }),
+  CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Clock skew allowed on exp, nbf and iat' }),
   SERVICE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'This service as an OAuth client (npm run client:add)' })),
-  SERVICE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  SERVICE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'Its secret (printed once by client:add)' })),
   TOKEN_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: ISSUER_URL + /oauth/token' })),
   ORDERS_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Default: this service\'s own /resource/orders' })),
-  LOG_LEVEL: Type.Union(LogLevelSchema.map((level) => Type.Literal(level)), { default: 'info' }),
+  LOG_LEVEL: LogLevel,
   ...OperationsEnvProperties
 })
 export type ResourceEnv = Static<typeof ResourceEnvSchema>

@@ -1,6 +1,6 @@
 // Reading a service's environment once, at start, against its TypeBox schema.
 import envSchema from 'env-schema'
-import type { Static, TObject } from '@sinclair/typebox'
+import { Type, type Static, type TObject } from '@sinclair/typebox'
 import { REDACTED_PATHS } from './redact.js'
 
 /**
@@ -29,7 +29,8 @@ export function durationSeconds (value: string): number {
 /** The audience both services agree on when TOKEN_AUDIENCE is not set. */
 export const DEFAULT_AUDIENCE = 'ssot-api'
 
-export const LogLevelSchema = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LogLevel = Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info', description: 'pino log level' })
 
 /** pino options: JSON lines, or pretty lines for a person at a terminal (`--dev`); secrets redacted. */
 export function loggerOptions (level: string, pretty: boolean) {

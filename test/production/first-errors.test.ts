@@ -1,0 +1,30 @@
+// The errors a newcomer meets first, as the README's troubleshooting shows them: one line on
+// stderr and exit 1, never a stack trace.
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import t from 'tap'
+import { childProcessEnv, makeKeysDir, reservePort, testDir } from '../helper.js'
+
+function startAuthServer (env: Record<string, string>) {
+  const dir = testDir(t)
+  return spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
+    env: childProcessEnv({ DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, LOG_LEVEL: 'warn', ...env }),
+    encoding: 'utf8',
+    timeout: 30_000
+  })
+}
+
+t.test('the port is taken: exit 1, naming the address and what to do', async (t) => {
+  const taken = await reservePort()
+  t.teardown(taken.close)
+  const result = startAuthServer({ KEYS_DIR: await makeKeysDir(t), AUTH_PORT: String(taken.port) })
+  t.equal(result.status, 1)
+  t.equal(result.stderr.trim(), `listen EADDRINUSE: address already in use 127.0.0.1:${taken.port}: is another instance running? Set another port.`)
+})
+
+t.test('no keys outside --dev: exit 1, naming the folder and the command that creates them', async (t) => {
+  const keysDir = join(testDir(t), 'no-keys-here')
+  const result = startAuthServer({ KEYS_DIR: keysDir, AUTH_PORT: '0' })
+  t.equal(result.status, 1)
+  t.equal(result.stderr.trim(), `No key ring in ${keysDir}: run \`npm run keys:generate\` (or start with \`npm run dev\`)`)
+})

@@ -1,0 +1,57 @@
+// The README's configuration tables and .env.example say what the env schemas say.
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { Type } from '@sinclair/typebox'
+import { AuthEnvSchema } from '../../services/auth/config.js'
+import { ResourceEnvSchema } from '../../services/resource/config.js'
+import { configTable, withConfigTable } from '../../services/shared/config-docs.js'
+import { testDir } from '../helper.js'
+
+const run = promisify(execFile)
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+
+t.test('a table row per variable: default, meaning and the allowed values', async (t) => {
+  const schema = Type.Object({
+    PORT: Type.Integer({ default: 3000, description: 'Port | number' }),
+    MODE: Type.Union([Type.Literal('a'), Type.Literal('b')], { default: 'a', description: 'Mode' }),
+    SECRET: Type.Optional(Type.String())
+  })
+  t.equal(configTable(schema), [
+    '| variable | default | meaning |',
+    '|---|---|---|',
+    '| `PORT` | `3000` | Port \\| number |',
+    '| `MODE` | `a` | Mode; one of `a`, `b` |',
+    '| `SECRET` | unset |  |'
+  ].join('\n'))
+  t.equal(withConfigTable('x <!-- config:t -->old<!-- /config:t --> y', 't', 'new'), 'x <!-- config:t -->\nnew\n<!-- /config:t --> y')
+  t.throws(() => withConfigTable('no markers', 't', 'new'), /README has no <!-- config:t --> … <!-- \/config:t --> section/)
+  t.throws(() => withConfigTable('<!-- /config:t --> <!-- config:t -->', 't', 'new'), /README has no/, 'markers in the wrong order')
+})
+
+t.test('every variable of both services is described, in the README and in .env.example', async (t) => {
+  const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+  for (const schema of [AuthEnvSchema, ResourceEnvSchema]) {
+    for (const [name, property] of Object.entries(schema.properties)) {
+      t.ok(property.description, `${name} has a description`)
+      t.match(example, new RegExp(`^# ${name}=`, 'm'), `.env.example lists ${name}`)
+    }
+  }
+  t.ok(readme.includes(configTable(AuthEnvSchema)), 'the auth table is in the README')
+  t.ok(readme.includes(configTable(ResourceEnvSchema)), 'the resource table is in the README')
+})
+
+t.test('npm run docs:config writes the tables; with --check it only says when they drifted', async (t) => {
+  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'services/shared/cli/config-docs.ts', ...args])
+  t.same(await cli('--check'), { stdout: '', stderr: '' }, 'this README is up to date')
+
+  const copy = join(testDir(t), 'README.md')
+  writeFileSync(copy, readme.replace(/^\| `AUTH_PORT` .*$/m, '| `AUTH_PORT` | `80` | an old row |'))
+  const drifted = await cli('--check', copy).then(() => undefined, (err: { code: number, stderr: string }) => err)
+  t.equal(drifted?.code, 1)
+  t.match(drifted?.stderr, 'the configuration tables differ from the env schemas; run `npm run docs:config`')
+  await cli(copy)
+  t.equal(readFileSync(copy, 'utf8'), readme, 'rewritten from the schemas')
+})
