@@ -14,7 +14,7 @@ import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
 import { informationLines, targetRatios } from './ratios.js'
 import {
-  bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
+  addBenchClient, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
 import { CEILING_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
@@ -54,8 +54,10 @@ interface Target { name: string, run: (duration: number) => Promise<Sample | Rec
 async function measure (): Promise<void> {
   const keysDir = join(dir, 'keys')
   await ensureKeyFiles(keysDir)
-  const auth = await start('auth', { kind: 'auth', keysDir, databaseUrl: `sqlite:${join(dir, 'auth.sqlite')}`, ...LOGIN })
-  const tokens = await issueTokens(auth, 50, LOGIN)
+  const databaseUrl = `sqlite:${join(dir, 'auth.sqlite')}`
+  const client = await addBenchClient(databaseUrl)
+  const auth = await start('auth', { kind: 'auth', keysDir, databaseUrl, ...LOGIN })
+  const tokens = await issueTokens(auth, 50, client, LOGIN)
   const ours = await start('resource-cache-off', { kind: 'resource', issuer: auth.url, tokenCache: false })
   const cached = await start('resource-cache-on', { kind: 'resource', issuer: auth.url, tokenCache: true })
   const documented = await start('documented', { kind: 'documented' })
@@ -63,7 +65,7 @@ async function measure (): Promise<void> {
 
   const load = (url: string, path: string) => (duration: number) =>
     runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })
-  const issuance = issuanceRequest()
+  const issuance = issuanceRequest(client)
   let targets: Target[] = [
     { name: 'ceiling: no auth, same resource app', run: load(ours.url, CEILING_PATH) },
     { name: 'protected, token cache off', run: load(ours.url, '/resource/protected') },

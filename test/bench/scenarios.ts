@@ -3,23 +3,44 @@ import { randomBytes } from 'node:crypto'
 import type autocannon from 'autocannon'
 import type { ServerChild } from './children.js'
 import { runLoad, type LoadResult } from './load.js'
-import { SIGN_PATH } from './targets.js'
+import { createClientRepository } from '../../services/auth/store/clients.js'
+import { createDatabase } from '../../services/auth/store/database.js'
+import { migrateToLatest } from '../../services/auth/store/migrations.js'
+import { DEFAULT_AUDIENCE } from '../../services/shared/config.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
 export interface HttpRequest { method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string }
 
-/**
- * Token issuance as the bench measures it: the auth service's signer behind a bench-only route,
- * until POST /oauth/token (client_credentials) exists. Switch to it here, and only here:
- * { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded',
- *   authorization: `Basic ${base64(clientId:secret)}` }, body: 'grant_type=client_credentials' }
- */
-export function issuanceRequest (): HttpRequest {
-  return { method: 'POST', path: SIGN_PATH, headers: JSON_HEADERS, body: '{}' }
+export interface BenchClient { clientId: string, clientSecret: string }
+
+/** A machine client written to the auth service's database before the service starts. */
+export async function addBenchClient (databaseUrl: string): Promise<BenchClient> {
+  const db = createDatabase({ url: databaseUrl })
+  try {
+    await migrateToLatest(db)
+    const clientId = 'bench-client'
+    const { clientSecret } = await createClientRepository(db).create({ clientId, name: clientId, scopes: ['profile'], audiences: [DEFAULT_AUDIENCE] })
+    return { clientId, clientSecret }
+  } finally {
+    await db.destroy()
+  }
 }
 
-export const ISSUANCE_NAME = 'token issuance, signing route'
+/** Token issuance as a machine client gets it: POST /oauth/token, client_credentials, HTTP Basic. */
+export function issuanceRequest ({ clientId, clientSecret }: BenchClient): HttpRequest {
+  return {
+    method: 'POST',
+    path: '/oauth/token',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`
+    },
+    body: 'grant_type=client_credentials'
+  }
+}
+
+export const ISSUANCE_NAME = 'token issuance, client_credentials'
 
 async function call (baseUrl: string, request: HttpRequest): Promise<Record<string, unknown>> {
   const response = await fetch(`${baseUrl}${request.path}`, request)
@@ -28,10 +49,10 @@ async function call (baseUrl: string, request: HttpRequest): Promise<Record<stri
   return body
 }
 
-/** `count` distinct access tokens from the issuance path, plus one from a real password login. */
-export async function issueTokens (auth: ServerChild, count: number, login: { username: string, password: string }): Promise<string[]> {
+/** `count` distinct access tokens from client_credentials, plus one from a real password login. */
+export async function issueTokens (auth: ServerChild, count: number, client: BenchClient, login: { username: string, password: string }): Promise<string[]> {
   const tokens: string[] = []
-  for (let i = 0; i < count; i++) tokens.push((await call(auth.url, issuanceRequest())).access_token as string)
+  for (let i = 0; i < count; i++) tokens.push((await call(auth.url, issuanceRequest(client))).access_token as string)
   const loggedIn = await call(auth.url, { method: 'POST', path: '/auth/login', headers: JSON_HEADERS, body: JSON.stringify(login) })
   tokens.push(loggedIn.access_token as string)
   return tokens

@@ -1,6 +1,6 @@
 // The apps under test, each built in its own child process (see server.ts): our resource service
 // (verified-token cache off or on, plus an unauthenticated ceiling route), the setup the
-// @fastify/jwt and get-jwks READMEs document, and the auth service with a signing route.
+// @fastify/jwt and get-jwks READMEs document, and the auth service.
 import { createServer } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
@@ -10,7 +10,6 @@ import type { VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { ensureUser } from '../../services/auth/accounts.js'
 import { buildApp as buildAuthApp } from '../../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
-import { TokenResponseSchema } from '../../services/auth/schemas.js'
 import { buildApp as buildResourceApp } from '../../services/resource/app.js'
 import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
 
@@ -33,7 +32,6 @@ const ProtectedSchema = Type.Object({
 })
 const MESSAGE = 'This is a protected resource'
 export const CEILING_PATH = '/bench/open'
-export const SIGN_PATH = '/bench/sign'
 
 async function ourResource (issuer: string, tokenCache: boolean): Promise<FastifyInstance> {
   const options = resourceAppOptions(loadResourceEnv({ ISSUER_URL: issuer, LOG_LEVEL: 'silent' }))
@@ -79,7 +77,7 @@ async function freeLoopbackPort (): Promise<number> {
 
 /**
  * The auth service as server.ts builds it, with login throttling raised out of the way (the login
- * target measures the hash, not the 429s) and a route that signs like client_credentials will.
+ * target measures the hash, not the 429s).
  */
 async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: number): Promise<FastifyInstance> {
   const app = await buildAuthApp(authAppOptions(loadAuthEnv({
@@ -90,12 +88,6 @@ async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: n
     LOGIN_MAX_PER_USERNAME: '1000000000',
     LOG_LEVEL: 'silent'
   })))
-  app.post(SIGN_PATH, { schema: { response: { 200: TokenResponseSchema } } }, async () => {
-    const { accessToken, expiresIn } = app.issuer.signAccessToken({
-      sub: 'bench-client', client_id: 'bench-client', scope: 'profile'
-    })
-    return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: expiresIn }
-  })
   await app.ready()
   await ensureUser(app.store.users, spec.username, spec.password, [])
   return app
