@@ -14,7 +14,7 @@ import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
 import { informationLines, targetRatios } from './ratios.js'
 import {
-  addBenchClient, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
+  addBenchClient, BARE_VERIFIER_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
 import { CEILING_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
@@ -61,7 +61,8 @@ async function measure (): Promise<void> {
   const ours = await start('resource-cache-off', { kind: 'resource', issuer: auth.url, tokenCache: false })
   const cached = await start('resource-cache-on', { kind: 'resource', issuer: auth.url, tokenCache: true })
   const documented = await start('documented', { kind: 'documented' })
-  for (const server of [ours, cached, documented]) await expectOk(server, '/resource/protected', tokens[0]!)
+  const bare = await start('bare-verifier', { kind: 'bare-verifier', issuer: auth.url })
+  for (const server of [ours, cached, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
 
   const load = (url: string, path: string) => (duration: number) =>
     runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })
@@ -71,6 +72,7 @@ async function measure (): Promise<void> {
     { name: 'protected, token cache off', run: load(ours.url, '/resource/protected') },
     { name: 'protected, token cache on', run: load(cached.url, '/resource/protected') },
     { name: 'documented @fastify/jwt + get-jwks', run: load(documented.url, '/resource/protected') },
+    { name: BARE_VERIFIER_NAME, run: load(bare.url, '/resource/protected') },
     { name: 'JWKS endpoint', run: (duration) => runLoad({ url: `${auth.url}/.well-known/jwks.json`, connections: CONNECTIONS, duration }) },
     { name: ISSUANCE_NAME, run: (duration) => runLoad({ url: `${auth.url}${issuance.path}`, ...issuance, connections: CONNECTIONS, duration }) },
     { name: 'RS256 verify, node:crypto, 1 core', run: async (duration) => ({ rps: rs256VerifyRate(duration * 200) }) },

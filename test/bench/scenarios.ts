@@ -42,6 +42,8 @@ export function issuanceRequest ({ clientId, clientSecret }: BenchClient): HttpR
 
 export const ISSUANCE_NAME = 'token issuance, client_credentials'
 
+export const BARE_VERIFIER_NAME = 'our verifier, cache off, bare app'
+
 async function call (baseUrl: string, request: HttpRequest): Promise<Record<string, unknown>> {
   const response = await fetch(`${baseUrl}${request.path}`, request)
   const body = await response.json() as Record<string, unknown>

@@ -6,12 +6,13 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import buildGetJwks from 'get-jwks'
 import { Type } from '@sinclair/typebox'
-import type { VerifierPluginOptions } from '../../plugins/verifier/index.js'
+import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { ensureUser } from '../../services/auth/accounts.js'
 import { buildApp as buildAuthApp } from '../../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { buildApp as buildResourceApp } from '../../services/resource/app.js'
 import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
+import { DEFAULT_AUDIENCE } from '../../services/shared/config.js'
 
 /**
  * The ONE place that says how the verifier's verified-token cache is turned on (target 3).
@@ -23,6 +24,7 @@ export const VERIFIED_TOKEN_CACHE_ON: Partial<VerifierPluginOptions> = { tokenCa
 export type ServerSpec =
   | { kind: 'resource', issuer: string, tokenCache: boolean }
   | { kind: 'documented' }
+  | { kind: 'bare-verifier', issuer: string }
   | { kind: 'auth', keysDir: string, databaseUrl: string, username: string, password: string }
 
 // The body of GET /resource/protected (services/resource/routes.ts), for the routes the bench adds.
@@ -67,6 +69,17 @@ async function documentedSetup (): Promise<FastifyInstance> {
   return app
 }
 
+/** Our verifier in the documented setup's bare app (no helmet, metrics or load shedding): like for like. */
+async function bareVerifier (issuer: string): Promise<FastifyInstance> {
+  const app = Fastify()
+  await app.register(verifier, { issuer, audience: DEFAULT_AUDIENCE })
+  app.get('/resource/protected', { onRequest: app.authenticate, schema: { response: { 200: ProtectedSchema } } }, async (request) => ({
+    message: MESSAGE,
+    user: { userId: request.user.sub, username: request.user.username }
+  }))
+  return app
+}
+
 async function freeLoopbackPort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -98,6 +111,7 @@ export async function buildTarget (spec: ServerSpec): Promise<{ app: FastifyInst
   switch (spec.kind) {
     case 'resource': return { app: await ourResource(spec.issuer, spec.tokenCache), port: 0 }
     case 'documented': return { app: await documentedSetup(), port: 0 }
+    case 'bare-verifier': return { app: await bareVerifier(spec.issuer), port: 0 }
     case 'auth': {
       // The issuer URL is the token's `iss`, so the port is chosen before the app is built.
       const port = await freeLoopbackPort()
