@@ -62,7 +62,10 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
     discoveredJwksUrl = undefined // a failed fetch re-reads the discovery document next time
     if (lastError.timedOut) counters.timedOut++
     else counters.failed++
-    if (!stop.signal.aborted) log.warn({ issuer: rules.issuer, err: lastError.message }, 'JWKS fetch failed; the last keys stay in use')
+    if (!stop.signal.aborted) {
+      log.warn({ issuer: rules.issuer, err: lastError.message },
+        loaded ? 'JWKS fetch failed; the last keys stay in use' : 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds')
+    }
     return options.cooldown
   }
 

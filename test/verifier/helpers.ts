@@ -4,7 +4,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createNetServer, type Socket } from 'node:net'
-import Fastify from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import { createSigner } from 'fast-jwt'
 import type { Test } from 'tap'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
@@ -86,8 +86,8 @@ export function reasonsOf (app: object): string[] {
 }
 
 /** A bare Fastify app with only the verifier and one protected route, GET /p. */
-export async function buildVerifierApp (t: Test, options: VerifierPluginOptions) {
-  const app = Fastify()
+export async function buildVerifierApp (t: Test, options: VerifierPluginOptions, logger: FastifyServerOptions['logger'] = false) {
+  const app = Fastify({ logger })
   app.setErrorHandler(errorHandler)
   await app.register(verifier, options)
   app.get('/p', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))

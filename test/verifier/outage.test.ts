@@ -4,14 +4,15 @@ import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { addUser, buildAuth, login, startAuth } from '../helper.js'
+import { addUser, buildAuth, captureLogs, login, reservePort, startAuth } from '../helper.js'
 import { buildVerifierApp, callWith, makeKey, reasonsOf, signToken, sleep } from './helpers.js'
 
 t.test('issuer down, then back on the same port', async (t) => {
   const auth = await startAuth(t)
   await addUser(auth, 'alice', 'correct horse battery')
   const token = (await login(auth.url, 'alice', 'correct horse battery')).body.access_token as string
-  const app = await buildVerifierApp(t, { issuer: auth.url, audience: 'ssot-api', cooldown: 300, fetchTimeout: 1000 })
+  const logs = captureLogs('warn')
+  const app = await buildVerifierApp(t, { issuer: auth.url, audience: 'ssot-api', cooldown: 300, fetchTimeout: 1000 }, logs.logger)
   t.equal((await callWith(app, token)).statusCode, 200)
 
   await auth.close()
@@ -27,6 +28,7 @@ t.test('issuer down, then back on the same port', async (t) => {
   t.comment(`issuer down: new kid answered 503 in ${elapsed} ms`)
   t.equal((await callWith(app, token)).statusCode, 200, 'the known kid keeps verifying')
   t.equal((await callWith(app, stranger)).statusCode, 503, 'within the cooldown: 503 without a fetch')
+  t.match(logs.lines, [{ msg: 'JWKS fetch failed; the last keys stay in use', issuer: auth.url, err: /cannot reach/ }])
 
   const port = Number(new URL(auth.url).port)
   // buildAuth empties the test folder: the issuer comes back with a copy of the same key ring.
@@ -47,4 +49,17 @@ t.test('issuer down, then back on the same port', async (t) => {
   const fresh = (await login(auth.url, 'bob', 'hunter2 hunter2')).body.access_token as string
   t.equal((await callWith(app, fresh)).statusCode, 200, 'tokens signed after the restart verify')
   t.same(reasonsOf(app), ['jwks_unavailable', 'jwks_unavailable', 'unknown_kid'])
+})
+
+t.test('an issuer unreachable from the start: 503, and a warning that says no keys are in use yet', async (t) => {
+  const closed = await reservePort()
+  await closed.close()
+  const issuer = `http://127.0.0.1:${closed.port}`
+  const logs = captureLogs('warn')
+  const app = await buildVerifierApp(t, { issuer, audience: 'ssot-api', cooldown: 300, fetchTimeout: 1000 }, logs.logger)
+  const refused = await callWith(app, signToken(makeKey(), issuer))
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.json().code, 'AUTH_JWKS_UNAVAILABLE')
+  t.equal(app.verifier.stats().jwksLoaded, false)
+  t.match(logs.lines[0], { msg: 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds', issuer })
 })
