@@ -2,6 +2,8 @@
 // cooldown window; a new key published during the flood reaches the verifier by the background
 // refresh, so honest tokens signed with it never see a 401; the caches stay within their bounds.
 import t from 'tap'
+import pino from 'pino'
+import { createIssuerKeys } from '../../plugins/verifier/issuer-keys.js'
 import { buildVerifierApp, callWith, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
 
 /** `token` with its header's kid replaced: cheap junk that is a well-formed JWT. */
@@ -70,4 +72,20 @@ t.test('the same unknown kid sent again costs no fetch, even after the cooldown'
   t.equal((await callWith(app, stranger)).statusCode, 401)
   t.equal(jwks.fetches, fetches, 'answered from the negative cache')
   t.equal(app.verifier.stats().unknownKidsCached, 1)
+})
+
+t.test('a refresh while a fetch is in flight (the background timer, say) joins it: one fetch', async (t) => {
+  const jwks = await startJwksServer(t, [makeKey()])
+  const counters = { ok: 0, failed: 0, timedOut: 0 }
+  const keys = createIssuerKeys(
+    { issuer: jwks.url, audience: 'ssot-api', algorithms: ['RS256'], clockTolerance: 5, keyCacheMax: 50 },
+    { jwksUrl: jwks.jwksUrl, fetchTimeout: 1000, cooldown: 1000, keyCacheTtl: 300_000, unknownKidCacheMax: 10 },
+    counters, pino({ enabled: false }))
+  t.teardown(() => keys.close())
+  const first = keys.refresh()
+  t.equal(keys.refresh(), first, 'the same promise')
+  await first
+  t.equal(jwks.fetches, 1)
+  t.same(counters, { ok: 1, failed: 0, timedOut: 0 })
+  t.equal(keys.keysCached, 1)
 })
