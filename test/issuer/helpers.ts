@@ -45,6 +45,12 @@ export function pemOf (type: 'rsa' | 'ec', bits = 2048): string {
   return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 }
 
+/** A key file cut short, as a failed copy leaves it: the first half of a key generated now. */
+export function partialPem (): string {
+  const pem = pemOf('rsa')
+  return pem.slice(0, pem.length / 2)
+}
+
 /** Resolves when `check` returns true, polling every 20 ms; fails after `ms`. */
 export async function waitFor (check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms

@@ -8,7 +8,7 @@ import { createKeyReloader } from '../../plugins/issuer/key-reloader.js'
 import { createFileKeyStore } from '../../plugins/issuer/key-store.js'
 import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
-import { decodeJwt, makeKeysDir, issuerApp, waitFor, type LogLine } from './helpers.js'
+import { decodeJwt, makeKeysDir, issuerApp, partialPem, waitFor, type LogLine } from './helpers.js'
 
 const subject = { sub: 'user-1', client_id: 'cli', scope: 'profile' }
 const force = { minNextAge: 0, retireWindow: 3600, force: true }
@@ -49,7 +49,7 @@ t.test('a partial PEM keeps the ring and names the PEM; fixing it lets the reloa
   const { active } = await rotateKeyFiles(app.keysDir, force)
   const pem = join(app.keysDir, `${active.kid}.pem`)
   await rename(pem, `${pem}.aside`)
-  await writeFile(pem, '-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC\n')
+  await writeFile(pem, partialPem())
   t.equal(await app.issuer.reloadKeys(), false)
   t.match(errorsAbout(app.logs, pem)[0]?.msg, /is unusable: not a PEM private key/)
   t.not(app.issuer.keyRing.activeKey().kid, active.kid, 'the previous key still signs')

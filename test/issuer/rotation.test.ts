@@ -6,7 +6,7 @@ import t from 'tap'
 import { ensureKeyFiles, MANIFEST_FILE, readManifest, type KeyRecord } from '../../plugins/issuer/key-files.js'
 import { activeKeyAge, planRotation, rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { CLOCK_SKEW_MARGIN, keyTiming } from '../../plugins/issuer/key-timing.js'
-import { makeKeysDir } from './helpers.js'
+import { makeKeysDir, partialPem } from './helpers.js'
 
 const timing = keyTiming({ accessTokenTtl: 900, jwksMaxAge: 300, reloadInterval: 5 })
 const later = (seconds: number, from = new Date()) => new Date(from.getTime() + seconds * 1000)
@@ -125,7 +125,7 @@ t.test('a next key whose file is bad is never promoted', async (t) => {
   const dir = await makeKeysDir(t)
   const before = await readFile(join(dir, MANIFEST_FILE), 'utf8')
   const [, next] = await readManifest(dir) as [KeyRecord, KeyRecord]
-  await writeFile(join(dir, `${next.kid}.pem`), '-----BEGIN PRIVATE KEY-----\nMIIE\n')
+  await writeFile(join(dir, `${next.kid}.pem`), partialPem())
   await t.rejects(rotateKeyFiles(dir, { ...timing, force: true }), {
     code: 'ISSUER_KEY_INVALID', message: new RegExp(`${next.kid}\\.pem is unusable: not a PEM private key`)
   })
