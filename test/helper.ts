@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 // Test helpers: each test builds its own services on real SQLite files, keys generated in a temp
 // folder, real listening sockets on loopback; teardown closes everything.
 import { existsSync } from 'node:fs'
@@ -84,6 +85,11 @@ export function childProcessEnv (extra: Env = {}): NodeJS.ProcessEnv {
 }
 
 export const NO_CHILD_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+
+/** Runs a TypeScript entry point (`services/…/x.ts`) in a child process to its exit, as a user's npm script would. */
+export function runScript (script: string, args: string[] = [], env: Env = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { env: childProcessEnv(env), encoding: 'utf8', timeout: 30_000 })
+}
 
 export interface LogLine { level: number, msg: string, [key: string]: unknown }
 

@@ -1,10 +1,9 @@
 // Configuration as an operator meets it: defaults that work, and one line naming a bad variable.
-import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
 import { durationSeconds, loggerOptions } from '../../services/shared/config.js'
-import { childProcessEnv } from '../helper.js'
+import { runScript } from '../helper.js'
 
 t.test('defaults match DESIGN.md', async (t) => {
   const auth = loadAuthEnv({})
@@ -38,9 +37,7 @@ t.test('a bad value names its variable', async (t) => {
 })
 
 t.test('the server stops with one clear line on a bad value', async (t) => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: childProcessEnv({ AUTH_PORT: 'abc' }), encoding: 'utf8', timeout: 30_000
-  })
+  const result = runScript('services/auth/server.ts', [], { AUTH_PORT: 'abc' })
   t.equal(result.status, 1)
   t.match(result.stderr.trim(), /^Invalid configuration: env\/AUTH_PORT must be integer$/)
 })

@@ -1,6 +1,5 @@
 // KEYS_BACKEND and KEYS_ENCRYPTION_KEY as an operator meets them: checked at start with one line
 // naming the variable, never echoing its value, and a wrong key stops the service before it serves.
-import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
@@ -11,7 +10,7 @@ import { parseEncryptionKey } from '../../services/auth/store/key-encryption.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
 import { databaseKeyStore, openDatabaseKeyStore, openKeyRing } from '../../services/auth/key-ring.js'
 import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
-import { buildAuth, captureLogs, childProcessEnv, reservePort, testDir } from '../helper.js'
+import { buildAuth, captureLogs, reservePort, runScript, testDir } from '../helper.js'
 import { eachDatabase } from '../store/databases.js'
 
 const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
@@ -82,11 +81,7 @@ eachDatabase(t, 'server.ts with a wrong KEYS_ENCRYPTION_KEY exits 1 with one lin
   const right = randomBytes(32).toString('base64')
   const wrong = randomBytes(32).toString('base64')
   await seedRing(t, url, right)
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: childProcessEnv({ DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: wrong, AUTH_PORT: '0' }),
-    encoding: 'utf8',
-    timeout: 30_000
-  })
+  const result = runScript('services/auth/server.ts', [], { DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: wrong, AUTH_PORT: '0' })
   t.equal(result.status, 1)
   t.match(result.stderr.trim(), /^Signing key [\w-]{43} in the database cannot be decrypted: KEYS_ENCRYPTION_KEY is not the key/)
   t.notOk(`${result.stdout}${result.stderr}`.includes(wrong), 'the key is not printed')

@@ -1,17 +1,11 @@
 // The errors a newcomer meets first, as the README's troubleshooting shows them: one line on
 // stderr and exit 1, never a stack trace.
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import t from 'tap'
-import { childProcessEnv, makeKeysDir, reservePort, testDir } from '../helper.js'
+import { makeKeysDir, reservePort, runScript, testDir } from '../helper.js'
 
 function startAuthServer (env: Record<string, string>) {
-  const dir = testDir(t)
-  return spawnSync(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: childProcessEnv({ DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, LOG_LEVEL: 'warn', ...env }),
-    encoding: 'utf8',
-    timeout: 30_000
-  })
+  return runScript('services/auth/server.ts', [], { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}`, LOG_LEVEL: 'warn', ...env })
 }
 
 t.test('the port is taken: exit 1, naming the address and what to do', async (t) => {

@@ -1,16 +1,13 @@
 // The README's configuration tables and .env.example say what the env schemas say.
-import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
 import { AuthEnvSchema } from '../../services/auth/config.js'
 import { ResourceEnvSchema } from '../../services/resource/config.js'
 import { configTable, withConfigTable } from '../../services/shared/config-docs.js'
-import { childProcessEnv, testDir } from '../helper.js'
+import { runScript, testDir } from '../helper.js'
 
-const run = promisify(execFile)
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 
 t.test('a table row per variable: default, meaning and the allowed values', async (t) => {
@@ -44,15 +41,16 @@ t.test('every variable of both services is described, in the README and in .env.
 })
 
 t.test('npm run docs:config writes the tables; with --check it only says when they drifted', async (t) => {
-  // Without coverage: the child loads the config modules through tsx, and its coverage would be merged over ours.
-  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'services/shared/cli/config-docs.ts', ...args], { env: childProcessEnv() })
-  t.same(await cli('--check'), { stdout: '', stderr: '' }, 'this README is up to date')
+  // runScript runs it without coverage: the child loads the config modules through tsx, and its coverage would be merged over ours.
+  const cli = (...args: string[]) => runScript('services/shared/cli/config-docs.ts', args)
+  const upToDate = cli('--check')
+  t.same({ status: upToDate.status, stdout: upToDate.stdout, stderr: upToDate.stderr }, { status: 0, stdout: '', stderr: '' }, 'this README is up to date')
 
   const copy = join(testDir(t), 'README.md')
   writeFileSync(copy, readme.replace(/^\| `AUTH_PORT` .*$/m, '| `AUTH_PORT` | `80` | an old row |'))
-  const drifted = await cli('--check', copy).then(() => undefined, (err: { code: number, stderr: string }) => err)
-  t.equal(drifted?.code, 1)
-  t.match(drifted?.stderr, 'the configuration tables differ from the env schemas; run `npm run docs:config`')
-  await cli(copy)
+  const drifted = cli('--check', copy)
+  t.equal(drifted.status, 1)
+  t.match(drifted.stderr, 'the configuration tables differ from the env schemas; run `npm run docs:config`')
+  cli(copy)
   t.equal(readFileSync(copy, 'utf8'), readme, 'rewritten from the schemas')
 })
