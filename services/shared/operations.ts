@@ -1,11 +1,11 @@
 // What both services register first for production: security headers, load shedding, metrics
 // and the docs page. Routes registered after this call are measured and documented.
 import type { FastifyInstance } from 'fastify'
-import helmet from '@fastify/helmet'
 import underPressure from '@fastify/under-pressure'
 import docs, { type DocsOptions } from './docs.js'
 import metrics from './metrics.js'
 import type { OperationsOptions } from './operations-config.js'
+import securityHeaders from './security-headers.js'
 
 /**
  * While closing, answers carry `Connection: close`: Node keeps a client's keep-alive connection
@@ -14,14 +14,15 @@ import type { OperationsOptions } from './operations-config.js'
 function closeConnectionsWhenClosing (app: FastifyInstance) {
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 }
 
 export async function registerOperations (app: FastifyInstance, options: OperationsOptions, docsOptions: DocsOptions) {
   closeConnectionsWhenClosing(app)
-  await app.register(helmet)
+  await app.register(securityHeaders)
   await app.register(underPressure, {
     maxEventLoopDelay: options.pressure.maxEventLoopDelay,
     maxHeapUsedBytes: options.pressure.maxHeapUsedBytes,

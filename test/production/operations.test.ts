@@ -3,6 +3,7 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import t from 'tap'
 import { loggerOptions } from '../../services/shared/config.js'
+import { helmetHeaders } from '../../services/shared/security-headers.js'
 import { addUser, buildAuth, captureLogs, startAuth, startResource, type Env } from '../helper.js'
 import { freshPostgresUrl, postgresBaseUrl } from '../store/databases.js'
 import { basic, loginPair, postJson, refresh } from '../sessions/helpers.js'
@@ -111,16 +112,22 @@ t.test('no password, refresh token, client secret or bearer token reaches the lo
   }
 })
 
-t.test('helmet headers on both services', async (t) => {
+t.test('helmet headers on both services, on answers and on errors', async (t) => {
   const auth = await startAuth(t)
   const resource = await startResource(t, auth.url)
+  t.ok(Object.keys(helmetHeaders()).length >= 10, 'helmet sets its usual dozen headers')
   for (const app of [auth, resource]) {
-    const response = await app.inject('/health')
-    t.equal(response.headers['x-content-type-options'], 'nosniff')
-    t.equal(response.headers['x-frame-options'], 'SAMEORIGIN')
-    t.match(response.headers['content-security-policy'], /default-src 'self'/)
-    t.equal(response.headers['x-powered-by'], undefined)
+    for (const url of ['/health', '/resource/protected', '/no-such-route']) {
+      const response = await app.inject(url)
+      t.equal(response.headers['x-content-type-options'], 'nosniff')
+      t.equal(response.headers['x-frame-options'], 'SAMEORIGIN')
+      t.match(response.headers['content-security-policy'], /default-src 'self'/)
+      t.equal(response.headers['x-powered-by'], undefined)
+      t.match(response.headers, helmetHeaders(), `${url}: every header helmet() sets`)
+    }
   }
+  const docs = await resource.inject('/docs')
+  t.match(docs.headers['content-security-policy'], /img-src 'self' data: validator\.swagger\.io/, 'the docs page keeps swagger-ui\'s own CSP')
 })
 
 /** Failed logins from behind a proxy at 127.0.0.1, as the client at `ip`. */
