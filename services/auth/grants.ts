@@ -29,7 +29,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
   return {
     /** A new session for a user who just proved their password. */
     async login (user: User): Promise<TokenResponse> {
-      const { accessToken, expiresIn } = userAccessToken(user, options.loginClientId, options.loginScope)
+      const { accessToken, expiresIn } = await userAccessToken(user, options.loginClientId, options.loginScope)
       const refreshToken = await store.refreshTokens.start({ userId: user.id, clientId: options.loginClientId, scope: options.loginScope })
       fastify.metrics.tokensIssued.inc({ grant: 'password' })
       return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken }
@@ -41,7 +41,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       if (!outcome.ok) return outcome
       const user = await store.users.findById(outcome.session.userId)
       // The join in rotate() found this user a moment ago; cascade deletes remove their families.
-      const { accessToken, expiresIn } = userAccessToken(user!, outcome.session.clientId, outcome.session.scope)
+      const { accessToken, expiresIn } = await userAccessToken(user!, outcome.session.clientId, outcome.session.scope)
       fastify.metrics.tokensIssued.inc({ grant: 'refresh_token' })
       return {
         ok: true,
@@ -53,13 +53,13 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
      * client_credentials (RFC 6749 §4.4, RFC 9068 §2.2: sub and client_id are the client).
      * No scope asked: every scope of the client. Asked: a subset of the client's, or invalid_scope.
      */
-    clientCredentials (client: Client, requestedScope: string | undefined, audience: string | undefined): GrantResult {
+    async clientCredentials (client: Client, requestedScope: string | undefined, audience: string | undefined): Promise<GrantResult> {
       const allowed = scopesOf(client.scopes)
       const requested = requestedScope === undefined ? allowed : scopesOf(requestedScope)
       if (requested.length === 0 || !requested.every((scope) => allowed.includes(scope))) return { ok: false, reason: 'invalid_scope' }
       if (audience !== undefined && !scopesOf(client.audiences).includes(audience)) return { ok: false, reason: 'invalid_target' }
       const scope = requested.join(' ')
-      const { accessToken, expiresIn } = issuer.signAccessToken({ sub: client.client_id, client_id: client.client_id, scope, ...(audience && { aud: audience }) })
+      const { accessToken, expiresIn } = await issuer.signAccessToken({ sub: client.client_id, client_id: client.client_id, scope, ...(audience && { aud: audience }) })
       fastify.metrics.tokensIssued.inc({ grant: 'client_credentials' })
       return { ok: true, tokens: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope } }
     }

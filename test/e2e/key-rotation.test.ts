@@ -20,15 +20,15 @@ t.test('two rotations under continuous load: zero non-2xx, old tokens keep verif
   // holds every next key before it signs: no request may depend on a kid-miss refetch.
   const auth = await startAuth(t, { JWKS_MAX_AGE: '1', KEYS_RELOAD_INTERVAL: '1' })
   const resource = await startResource(t, auth.url, { JWKS_COOLDOWN_MS: '200' })
-  const sign = () => auth.issuer.signAccessToken(subject).accessToken
-  const firstToken = sign()
+  const sign = async () => (await auth.issuer.signAccessToken(subject)).accessToken
+  const firstToken = await sign()
   const firstKid = decodeJwt(firstToken).header.kid
 
   const counts = { requests: 0, non2xx: 0, statuses: new Map<number, number>() }
   const load = { running: true }
   const client = async () => {
     while (load.running) {
-      const status = await protectedStatus(resource.url, sign())
+      const status = await protectedStatus(resource.url, await sign())
       counts.requests++
       if (status < 200 || status > 299) counts.non2xx++
       counts.statuses.set(status, (counts.statuses.get(status) ?? 0) + 1)
@@ -45,7 +45,7 @@ t.test('two rotations under continuous load: zero non-2xx, old tokens keep verif
     const { active } = await rotateKeyFiles(auth.keysDir, auth.issuer.keyTiming)
     await waitFor(() => auth.issuer.keyRing.activeKey().kid === active.kid, 10_000)
     rotatedKids.push(active.kid)
-    midTokens.push(sign())
+    midTokens.push(await sign())
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
   load.running = false
@@ -68,10 +68,10 @@ t.test('two rotations under continuous load: zero non-2xx, old tokens keep verif
 t.test('KEY_ROTATION_INTERVAL rotates the running service on its own', async (t) => {
   const auth = await startAuth(t, { JWKS_MAX_AGE: '0', KEYS_RELOAD_INTERVAL: '1', KEY_ROTATION_INTERVAL: '1' })
   const resource = await startResource(t, auth.url)
-  const token = auth.issuer.signAccessToken(subject).accessToken
+  const token = (await auth.issuer.signAccessToken(subject)).accessToken
   const first = auth.issuer.keyRing.activeKey().kid
   await waitFor(() => auth.issuer.keyRing.activeKey().kid !== first, 10_000)
-  t.equal(await protectedStatus(resource.url, auth.issuer.signAccessToken(subject).accessToken), 200, 'a token of the new key verifies')
+  t.equal(await protectedStatus(resource.url, (await auth.issuer.signAccessToken(subject)).accessToken), 200, 'a token of the new key verifies')
   t.equal(await protectedStatus(resource.url, token), 200, 'and one of the retired key')
 })
 

@@ -41,16 +41,16 @@ eachDatabase(t, 'two replicas share one ring', async (t, url, kind) => {
   await nextKeyOldEnough(a)
   const { active } = await a.issuer.rotateKeys()
   const rotatedAt = Date.now()
-  t.equal(decodeJwt(a.issuer.signAccessToken(subject).accessToken).header.kid, active.kid, 'A signs with the new key at once')
+  t.equal(decodeJwt((await a.issuer.signAccessToken(subject)).accessToken).header.kid, active.kid, 'A signs with the new key at once')
   const served = await jwksOf(a)
   // One poll, plus slack for a busy machine (the assertion is that polling carries it, not a benchmark).
   await waitFor(async () => await jwksOf(b) === served, POLL_SECONDS * 1000 + 1000)
   t.comment(`B served A's rotation after ${Date.now() - rotatedAt} ms (poll: ${POLL_SECONDS * 1000} ms)`)
-  t.equal(decodeJwt(b.issuer.signAccessToken(subject).accessToken).header.kid, active.kid, 'B signs with it too')
+  t.equal(decodeJwt((await b.issuer.signAccessToken(subject)).accessToken).header.kid, active.kid, 'B signs with it too')
 
   const resource = await startResource(t, b.url)
   const status = (await fetch(`${resource.url}/resource/protected`, {
-    headers: { authorization: `Bearer ${b.issuer.signAccessToken({ ...subject, username: 'alice' }).accessToken}` }
+    headers: { authorization: `Bearer ${(await b.issuer.signAccessToken({ ...subject, username: 'alice' })).accessToken}` }
   })).status
   t.equal(status, 200, "a token from B verifies against B's JWKS")
 

@@ -13,7 +13,7 @@ import { decodeJwt, makeKeysDir, issuerApp, partialPem, waitFor, type LogLine } 
 const subject = { sub: 'user-1', client_id: 'cli', scope: 'profile' }
 const force = { minNextAge: 0, retireWindow: 3600, force: true }
 const errorsAbout = (logs: LogLine[], text: string) => logs.filter((line) => line.level === 50 && line.msg.includes(text))
-const kidOfToken = (app: Awaited<ReturnType<typeof issuerApp>>) => decodeJwt(app.issuer.signAccessToken(subject).accessToken).header.kid
+const kidOfToken = async (app: Awaited<ReturnType<typeof issuerApp>>) => decodeJwt((await app.issuer.signAccessToken(subject)).accessToken).header.kid
 
 t.test('polling picks up a rotation: new signing kid, new JWKS and ETag, old kid still published', async (t) => {
   const app = await issuerApp(t, { reloadInterval: 0.05 })
@@ -21,7 +21,7 @@ t.test('polling picks up a rotation: new signing kid, new JWKS and ETag, old kid
   const oldKid = app.issuer.keyRing.activeKey().kid
   const { active, next } = await rotateKeyFiles(app.keysDir, force)
   await waitFor(() => app.issuer.keyRing.activeKey().kid === active.kid)
-  t.equal(kidOfToken(app), active.kid, 'new tokens carry the promoted kid')
+  t.equal(await kidOfToken(app), active.kid, 'new tokens carry the promoted kid')
   const after = await app.inject('/.well-known/jwks.json')
   t.not(after.headers.etag, before.headers.etag)
   t.same((after.json() as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid), [active.kid, next.kid, oldKid])
@@ -40,7 +40,7 @@ t.test('a corrupt manifest keeps the ring and is logged once, naming the file', 
   t.match(errorsAbout(app.logs, manifest)[0]!.msg, /still using the previous keys: .*keyring\.json is unusable: not valid JSON/)
   t.equal(app.issuer.keyRing.jwks(), ring, 'the ring is unchanged')
   t.equal((await app.inject('/.well-known/jwks.json')).statusCode, 200, 'still serving')
-  t.ok(kidOfToken(app), 'still signing')
+  t.ok(await kidOfToken(app), 'still signing')
   await t.rejects(rotateKeyFiles(app.keysDir, force), { code: 'ISSUER_KEY_INVALID' }, 'rotation refuses a corrupt ring too')
 })
 
@@ -75,7 +75,7 @@ t.test('reloadInterval 0: no polling; reloadKeys() still works', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.not(app.issuer.keyRing.activeKey().kid, active.kid)
   t.equal(await app.issuer.reloadKeys(), true)
-  t.equal(kidOfToken(app), active.kid)
+  t.equal(await kidOfToken(app), active.kid)
 })
 
 t.test('automatic rotation rotates the ring on schedule', async (t) => {

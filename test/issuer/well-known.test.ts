@@ -42,7 +42,7 @@ t.test('If-None-Match with the ETag is a 304; the body is rendered once per ring
 
 t.test('discovery issuer equals the token iss; the signed header is {alg, typ: at+jwt, kid}', async (t) => {
   const app = await issuerApp(t, { accessTokenTtl: 300 })
-  const { accessToken, expiresIn } = app.issuer.signAccessToken(subject)
+  const { accessToken, expiresIn } = await app.issuer.signAccessToken(subject)
   t.equal(expiresIn, 300)
   const { header, payload } = decodeJwt(accessToken)
   t.same(header, { alg: 'RS256', typ: 'at+jwt', kid: app.issuer.keyRing.activeKey().kid })
@@ -57,5 +57,19 @@ t.test('discovery issuer equals the token iss; the signed header is {alg, typ: a
   const verified = await jwtVerify(accessToken, createLocalJWKSet(jwks), { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt' })
   t.match(verified.payload, { ...subject, iss: ISSUER, aud: AUDIENCE, jti: String })
   t.equal(verified.payload.exp! - verified.payload.iat!, 300)
-  t.not(decodeJwt(app.issuer.signAccessToken(subject).accessToken).payload.jti, payload.jti, 'a fresh jti per token')
+  t.not(decodeJwt((await app.issuer.signAccessToken(subject)).accessToken).payload.jti, payload.jti, 'a fresh jti per token')
+})
+
+t.test('signing leaves the event loop free: other work runs while a token is signed', async (t) => {
+  const app = await issuerApp(t, { accessTokenTtl: 300 })
+  // A signature made on the event loop would finish before any callback queued ahead of it.
+  const firsts: string[] = []
+  for (let i = 0; i < 5; i++) {
+    const order: string[] = []
+    setImmediate(() => order.push('other work'))
+    await app.issuer.signAccessToken(subject).then(() => order.push('signed'))
+    await new Promise((resolve) => setImmediate(resolve))
+    firsts.push(order[0]!)
+  }
+  t.ok(firsts.includes('other work'), `first to finish: ${firsts.join(', ')}`)
 })

@@ -50,7 +50,7 @@ eachDatabase(t, 'keys:import', async (t, url) => {
   t.match(conflict.stderr, /Not imported: The database already holds a different key ring \(2 keys\)/)
 
   const auth = await buildAuth(t, { ...env, KEYS_BACKEND: 'database' })
-  t.equal(decodeJwt(auth.issuer.signAccessToken(subject).accessToken).header.kid, active!.kid, 'the service signs with the imported active kid')
+  t.equal(decodeJwt((await auth.issuer.signAccessToken(subject)).accessToken).header.kid, active!.kid, 'the service signs with the imported active kid')
   t.same(auth.issuer.keyRing.keys().map((key) => key.kid).sort(), [active!.kid, next!.kid].sort())
 })
 

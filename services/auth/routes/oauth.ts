@@ -102,7 +102,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
     let result
     if (body.grant_type === 'client_credentials') {
       if (!client) throw new OAuthError('invalid_client', 'client_credentials needs client authentication', 401)
-      result = grants.clientCredentials(client, body.scope, body.audience)
+      result = await grants.clientCredentials(client, body.scope, body.audience)
     } else if (body.grant_type === 'refresh_token') {
       if (body.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
       result = await grants.refresh(body.refresh_token)
