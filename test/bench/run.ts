@@ -14,10 +14,10 @@ import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
 import { informationLines, targetRatios } from './ratios.js'
 import {
-  addBenchClient, BARE_VERIFIER_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
+  addBenchClient, BARE_VERIFIER_NAME, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
-import { CEILING_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
+import { CEILING_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -69,6 +69,7 @@ async function measure (): Promise<void> {
   const issuance = issuanceRequest(client)
   let targets: Target[] = [
     { name: 'ceiling: no auth, same resource app', run: load(ours.url, CEILING_PATH) },
+    { name: RSA_ONLY_NAME, run: load(ours.url, RSA_ONLY_PATH) },
     { name: 'protected, token cache off', run: load(ours.url, '/resource/protected') },
     { name: 'protected, token cache on', run: load(cached.url, '/resource/protected') },
     { name: 'documented @fastify/jwt + get-jwks', run: load(documented.url, '/resource/protected') },

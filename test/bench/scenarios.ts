@@ -44,6 +44,8 @@ export const ISSUANCE_NAME = 'token issuance, client_credentials'
 
 export const BARE_VERIFIER_NAME = 'our verifier, cache off, bare app'
 
+export const RSA_ONLY_NAME = 'kid lookup + RS256 verify only, same app'
+
 async function call (baseUrl: string, request: HttpRequest): Promise<Record<string, unknown>> {
   const response = await fetch(`${baseUrl}${request.path}`, request)
   const body = await response.json() as Record<string, unknown>

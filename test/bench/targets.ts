@@ -1,6 +1,7 @@
 // The apps under test, each built in its own child process (see server.ts): our resource service
 // (verified-token cache off or on, plus an unauthenticated ceiling route), the setup the
 // @fastify/jwt and get-jwks READMEs document, and the auth service.
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { createServer } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
@@ -34,13 +35,35 @@ const ProtectedSchema = Type.Object({
 })
 const MESSAGE = 'This is a protected resource'
 export const CEILING_PATH = '/bench/open'
+export const RSA_ONLY_PATH = '/bench/rs256-only'
+const BENCH_USER = { userId: '00000000-0000-4000-8000-000000000000', username: 'bench-user' }
+
+/**
+ * The least any verifier must do, in the same app: pick the key by the header's kid, then one
+ * RS256 verify with a key imported at start. No claim is read or checked: a bound, not a verifier.
+ */
+async function addRs256OnlyRoute (app: FastifyInstance, issuer: string): Promise<void> {
+  const { keys } = await (await fetch(`${issuer}/.well-known/jwks.json`)).json() as { keys: Array<JsonWebKey & { kid: string }> }
+  const publicKeys = new Map<string, KeyObject>(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]))
+  app.get(RSA_ONLY_PATH, {
+    onRequest: async (request) => {
+      const token = request.headers.authorization!.slice('Bearer '.length)
+      const [header, payload, signature] = token.split('.')
+      const { kid } = JSON.parse(Buffer.from(header!, 'base64url').toString()) as { kid: string }
+      if (!verify('sha256', Buffer.from(`${header}.${payload}`), publicKeys.get(kid)!, Buffer.from(signature!, 'base64url'))) {
+        throw new Error('bench: the RS256-only route got a bad signature')
+      }
+    },
+    schema: { response: { 200: ProtectedSchema } }
+  }, async () => ({ message: MESSAGE, user: BENCH_USER }))
+}
 
 async function ourResource (issuer: string, tokenCache: boolean): Promise<FastifyInstance> {
   const options = resourceAppOptions(loadResourceEnv({ ISSUER_URL: issuer, LOG_LEVEL: 'silent' }))
   const app = await buildResourceApp({ ...options, verifier: { ...options.verifier, ...(tokenCache && VERIFIED_TOKEN_CACHE_ON) } })
   // Target 1: same app, same response schema and a body of the same shape, no auth.
-  const user = { userId: '00000000-0000-4000-8000-000000000000', username: 'bench-user' }
-  app.get(CEILING_PATH, { schema: { response: { 200: ProtectedSchema } } }, async () => ({ message: MESSAGE, user }))
+  app.get(CEILING_PATH, { schema: { response: { 200: ProtectedSchema } } }, async () => ({ message: MESSAGE, user: BENCH_USER }))
+  await addRs256OnlyRoute(app, issuer)
   return app
 }
 
