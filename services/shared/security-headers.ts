@@ -15,7 +15,8 @@ export function helmetHeaders (): Record<string, string> {
     setHeader (name: string, value: unknown) { headers[name.toLowerCase()] = String(value) },
     removeHeader (name: string) { delete headers[name.toLowerCase()] }
   }
-  helmet()({} as IncomingMessage, response as unknown as ServerResponse, (err) => { if (err) throw err })
+  // helmet 8.1 and later throw their errors instead of passing them to this callback.
+  helmet()({} as IncomingMessage, response as unknown as ServerResponse, () => {})
   return headers
 }
 
