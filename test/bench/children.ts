@@ -14,6 +14,8 @@ export interface ServerChild {
   url: string
   /** RSS and heapUsed in bytes, after two full GCs when the child runs with --expose-gc. */
   memory: () => Promise<{ rss: number, heapUsed: number, gcExposed: boolean }>
+  /** Runs `work` and returns the p50 and p99 of this server's own event-loop delay meanwhile (ms). */
+  loopDelayDuring: <T>(work: () => Promise<T>) => Promise<{ result: T, loopDelay: { p50: number, p99: number } }>
   close: () => Promise<void>
 }
 
@@ -54,6 +56,14 @@ export async function startServer (name: string, spec: ServerSpec, options: Chil
         const answer = nextMessage(child, 'memory', name)
         send({ type: 'memory' })
         return answer
+      },
+      async loopDelayDuring (work) {
+        send({ type: 'loop-delay-start' })
+        const result = await work()
+        const answer = nextMessage(child, 'loop-delay', name)
+        send({ type: 'loop-delay' })
+        const { p50, p99 } = await answer
+        return { result, loopDelay: { p50, p99 } }
       },
       async close () {
         if (child.exitCode === null && child.connected) send({ type: 'close' })

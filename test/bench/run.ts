@@ -14,7 +14,7 @@ import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
 import { informationLines, targetRatios } from './ratios.js'
 import {
-  addBenchClient, BARE_VERIFIER_NAME, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
+  addBenchClient, BARE_VERIFIER_NAME, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
 import { CEILING_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
@@ -78,7 +78,13 @@ async function measure (): Promise<void> {
     { name: ISSUANCE_NAME, run: (duration) => runLoad({ url: `${auth.url}${issuance.path}`, ...issuance, connections: CONNECTIONS, duration }) },
     { name: 'RS256 verify, node:crypto, 1 core', run: async (duration) => ({ rps: rs256VerifyRate(duration * 200) }) },
     { name: 'RS256 sign, node:crypto, 1 core', run: async (duration) => ({ rps: rs256SignRate(duration * 200) }) },
-    { name: 'JWKS probe, auth idle', run: (duration) => runLoad({ url: `${auth.url}/.well-known/jwks.json`, ...JWKS_PROBE, duration }) },
+    {
+      name: 'JWKS probe, auth idle',
+      run: async (duration) => {
+        const { result, loopDelay } = await auth.loopDelayDuring(() => runLoad({ url: `${auth.url}/.well-known/jwks.json`, ...JWKS_PROBE, duration }))
+        return { 'JWKS probe, auth idle': result, [LOOP_DELAY_IDLE]: loopDelay }
+      }
+    },
     {
       name: 'argon2id hash alone',
       run: async () => ({ p50: median(await argon2HashTimes(5)) })
@@ -87,8 +93,8 @@ async function measure (): Promise<void> {
     {
       name: 'login',
       run: async (duration) => {
-        const { logins, jwks } = await loginUnderLoad(auth, LOGIN, duration)
-        return { 'login, 20 clients': logins, 'JWKS probe, during login': jwks }
+        const { result: { logins, jwks }, loopDelay } = await auth.loopDelayDuring(() => loginUnderLoad(auth, LOGIN, duration))
+        return { 'login, 20 clients': logins, 'JWKS probe, during login': jwks, [LOOP_DELAY_LOGIN]: loopDelay }
       }
     }
   ]

@@ -90,6 +90,10 @@ export function randomKidRequests (path: string, token: string): autocannon.Requ
 
 export const JWKS_PROBE = { connections: 1, overallRate: 200 }
 
+// The auth service's own event-loop delay while the JWKS probe runs (p50 and p99 columns).
+export const LOOP_DELAY_IDLE = 'auth event-loop delay, idle'
+export const LOOP_DELAY_LOGIN = 'auth event-loop delay, during login'
+
 /** Logins from one client at a time: the login path's own cost beside one hash, no queueing. */
 export function loginAlone (auth: ServerChild, login: { username: string, password: string }, duration: number) {
   return runLoad({ url: `${auth.url}/auth/login`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(login), connections: 1, duration })
