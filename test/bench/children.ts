@@ -58,7 +58,9 @@ export async function startServer (name: string, spec: ServerSpec, options: Chil
         return answer
       },
       async loopDelayDuring (work) {
+        const started = nextMessage(child, 'loop-delay-started', name)
         send({ type: 'loop-delay-start' })
+        await started
         const result = await work()
         const answer = nextMessage(child, 'loop-delay', name)
         send({ type: 'loop-delay' })

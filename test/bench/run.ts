@@ -63,6 +63,7 @@ async function measure (): Promise<void> {
   const documented = await start('documented', { kind: 'documented' })
   const bare = await start('bare-verifier', { kind: 'bare-verifier', issuer: auth.url })
   for (const server of [ours, cached, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
+  await expectOk(ours, RSA_ONLY_PATH, tokens[0]!)
 
   const load = (url: string, path: string) => (duration: number) =>
     runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })

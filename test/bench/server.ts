@@ -8,6 +8,7 @@ export type ToChild = { type: 'memory' } | { type: 'close' } | { type: 'loop-del
 export type FromChild =
   | { type: 'ready', url: string }
   | { type: 'memory', rss: number, heapUsed: number, gcExposed: boolean }
+  | { type: 'loop-delay-started' }
   | { type: 'loop-delay', p50: number, p99: number }
 
 const send = (message: FromChild) => process.send?.(message)
@@ -35,6 +36,7 @@ process.on('message', (message: ToChild) => {
   if (message.type === 'loop-delay-start') {
     loopDelay.reset()
     loopDelay.enable()
+    send({ type: 'loop-delay-started' })
     return
   }
   if (message.type === 'loop-delay') {
