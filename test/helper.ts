@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process'
 // Test helpers: each test builds its own services on real SQLite files, keys generated in a temp
 // folder, real listening sockets on loopback; teardown closes everything.
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
