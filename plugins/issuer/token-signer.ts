@@ -3,7 +3,7 @@
 // signature on these machines, signing on the event loop kept JWKS and token requests waiting
 // behind every login (npm run bench: "JWKS probe, during login"). fast-jwt only signs
 // synchronously, so the compact JWS (RFC 7515 §7.1) is put together here: two base64url JSON parts
-// and the signature. Verifiers check it with fast-jwt, and the tests verify what this signs.
+// and the signature. The tests check what this signs with jose, another JWT library.
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
 import { ACCESS_TOKEN_TYPE, type TokenSubject } from '../shared/claims.js'

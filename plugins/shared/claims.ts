@@ -11,6 +11,7 @@ export const AccessTokenClaimsSchema = Type.Object({
   aud: Type.Union([Type.String(), Type.Array(Type.String())]),
   exp: Type.Integer(),
   iat: Type.Integer(),
+  nbf: Type.Optional(Type.Integer()),
   jti: Type.String(),
   client_id: Type.String(),
   scope: Type.String(),

@@ -2,14 +2,13 @@
 // against each issuer's published JWKS. It holds no private key and cannot mint tokens.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Algorithm } from 'fast-jwt'
 import type { AccessTokenClaims } from '../shared/claims.js'
 import { bearerChallenge, type VerifierError } from './errors.js'
 import { createIssuerKeys, type FetchCounters } from './issuer-keys.js'
 import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
 import { scopeGuards } from './scopes.js'
 import { createTokenCache } from './token-cache.js'
-import { bearerToken, checkClaims, fromFastJwtError, preCheck } from './token-checks.js'
+import { bearerToken, checkClaims, checkSignature, preCheck } from './token-checks.js'
 
 /** Decorates `fastify.authenticate` (an onRequest/preHandler hook) and `fastify.verifier.stats()`. */
 export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: VerifierPluginOptions) {
@@ -17,10 +16,9 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   const counters: FetchCounters = { ok: 0, failed: 0, timedOut: 0 }
   const log = fastify.log.child({ plugin: 'verifier' })
   const issuers = new Map(trustedIssuers(options).map(({ issuer, jwksUrl }) => [issuer, createIssuerKeys(
-    { ...options, issuer, algorithms: options.algorithms as Algorithm[] },
-    { ...options, jwksUrl },
-    counters, log)]))
+    issuer, { ...options, jwksUrl }, counters, log)]))
   const issuerNames = new Set(issuers.keys())
+  const claimRules = { audience: [options.audience].flat(), clockTolerance: options.clockTolerance }
 
   const tokenCache = options.tokenCacheMax > 0 ? createTokenCache(options.tokenCacheMax, options.tokenCacheTtl) : undefined
 
@@ -29,16 +27,11 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
     // A repeated token is answered before any decoding (its key is re-checked, see token-cache.ts).
     const cached = tokenCache?.get(token)
     if (cached) return cached
-    const { kid, iss } = preCheck(token, options.algorithms, issuerNames)
+    const { kid, iss, jws } = preCheck(token, options.algorithms, issuerNames)
     const keys = issuers.get(iss)!
-    const key = await keys.verifierFor(kid)
-    let verified: unknown
-    try {
-      verified = key.verify(token)
-    } catch (err) {
-      throw fromFastJwtError(err)
-    }
-    const claims = checkClaims(verified, options.clockTolerance)
+    const key = await keys.keyFor(kid)
+    checkSignature(key, jws)
+    const claims = checkClaims(jws.payload, claimRules)
     tokenCache?.set(token, {
       claims, stillPublished: () => keys.current(kid) === key, deadline: (claims.exp + options.clockTolerance) * 1000
     })

@@ -5,9 +5,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { jwksUnavailable, tokenInvalid } from './errors.js'
 import { fetchJson, JwksFetchError } from './jwks-fetch.js'
-import { parseKeySet, type KeyEntry, type VerifyRules } from './key-set.js'
+import { parseKeySet, type KeyEntry, type KeySetRules } from './key-set.js'
 
-export interface IssuerKeysOptions {
+export interface IssuerKeysOptions extends KeySetRules {
   /** The fixed JWKS URL, or undefined to read it from the issuer's discovery document. */
   jwksUrl: string | undefined
   fetchTimeout: number
@@ -18,7 +18,7 @@ export interface IssuerKeysOptions {
 
 export interface FetchCounters { ok: number, failed: number, timedOut: number }
 
-export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions, counters: FetchCounters, log: FastifyBaseLogger) {
+export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, counters: FetchCounters, log: FastifyBaseLogger) {
   let keys: Map<string, KeyEntry> = new Map()
   // Kids absent from the current key set; emptied by every successful fetch.
   const unknownKids = new LRUCache<string, true>({ max: options.unknownKidCacheMax })
@@ -33,10 +33,10 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
   async function jwksUrl (): Promise<string> {
     if (options.jwksUrl !== undefined) return options.jwksUrl
     if (discoveredJwksUrl !== undefined) return discoveredJwksUrl
-    const url = `${rules.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`
     const { body } = await fetchJson(url, options.fetchTimeout, stop.signal)
-    const { issuer, jwks_uri: uri } = (body ?? {}) as { issuer?: unknown, jwks_uri?: unknown }
-    if (issuer !== rules.issuer) throw new JwksFetchError(`${url} names another issuer`, false)
+    const { issuer: named, jwks_uri: uri } = (body ?? {}) as { issuer?: unknown, jwks_uri?: unknown }
+    if (named !== issuer) throw new JwksFetchError(`${url} names another issuer`, false)
     if (typeof uri !== 'string' || !/^https?:\/\/\S+$/.test(uri)) throw new JwksFetchError(`${url} has no http(s) jwks_uri`, false)
     discoveredJwksUrl = uri
     return uri
@@ -44,7 +44,7 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
 
   async function fetchKeySet (): Promise<number | undefined> {
     const { body, maxAge } = await fetchJson(await jwksUrl(), options.fetchTimeout, stop.signal)
-    keys = parseKeySet(body, keys, rules)
+    keys = parseKeySet(body, keys, options)
     unknownKids.clear()
     loaded = true
     return maxAge
@@ -63,7 +63,7 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
     if (lastError.timedOut) counters.timedOut++
     else counters.failed++
     if (!stop.signal.aborted) {
-      log.warn({ issuer: rules.issuer, err: lastError.message },
+      log.warn({ issuer, err: lastError.message },
         loaded ? 'JWKS fetch failed; the last keys stay in use' : 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds')
     }
     return options.cooldown
@@ -90,8 +90,8 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
     return Math.max(1, Math.ceil((lastAttempt + options.cooldown - Date.now()) / 1000))
   }
 
-  /** The prepared verifier for `kid` (format already checked), or a 401/503 verifier error. */
-  async function verifierFor (kid: string): Promise<KeyEntry> {
+  /** The key published under `kid` (format already checked), or a 401/503 verifier error. */
+  async function keyFor (kid: string): Promise<KeyEntry> {
     const known = keys.get(kid)
     if (known) return known
     if (!unknownKids.has(kid)) {
@@ -106,7 +106,7 @@ export function createIssuerKeys (rules: VerifyRules, options: IssuerKeysOptions
   }
 
   return {
-    verifierFor,
+    keyFor,
     /** The entry now published under `kid`, if any (no fetch). */
     current: (kid: string): KeyEntry | undefined => keys.get(kid),
     refresh,

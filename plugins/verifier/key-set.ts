@@ -1,28 +1,25 @@
-// Turns a fetched JWK Set into one prepared fast-jwt verifier per kid. A key is imported once:
-// an unchanged key keeps its verifier (and its verified-token cache) across refreshes; a key
-// that leaves the set takes its verifier and cached tokens with it.
-import { createPublicKey, type JsonWebKey } from 'node:crypto'
-import { createVerifier, type Algorithm } from 'fast-jwt'
-import { ACCESS_TOKEN_TYPE } from '../shared/claims.js'
+// Turns a fetched JWK Set into one imported public key per kid, with the algorithms it may verify.
+// A key is imported once: an unchanged key keeps its entry (and so the tokens cached against it)
+// across refreshes; a key that leaves the set takes its entry and cached tokens with it.
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { JwksFetchError } from './jwks-fetch.js'
+import type { Algorithm } from './jws.js'
 
 /** A kid we would ever look up: RFC 7638 thumbprints and common issuer formats; junk never reaches a fetch. */
 export const KID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/
 
-export interface VerifyRules {
-  issuer: string
-  audience: string | string[]
+export interface KeySetRules {
+  /** The algorithms the verifier allows; a key is kept only for those that suit it. */
   algorithms: readonly Algorithm[]
-  /** Seconds. */
-  clockTolerance: number
   keyCacheMax: number
 }
 
 export interface KeyEntry {
-  /** The public members of the JWK: a changed key under the same kid gets a new verifier. */
+  /** The public members of the JWK: a changed key under the same kid gets a new entry. */
   fingerprint: string
-  /** Checks signature, alg, typ, crit, iss, aud, exp, nbf and required claims; returns the payload. */
-  verify: (token: string) => unknown
+  publicKey: KeyObject
+  /** The allowed algorithms that suit this key's type (and its `alg`, when the JWK names one). */
+  algorithms: readonly Algorithm[]
 }
 
 const MIN_RSA_BITS = 2048
@@ -40,31 +37,21 @@ function algorithmsFor (jwk: Record<string, unknown>, allowed: readonly Algorith
   return jwk.alg === undefined ? usable : usable.filter((alg) => alg === jwk.alg)
 }
 
-function createEntry (jwk: Record<string, unknown>, fingerprint: string, rules: VerifyRules): KeyEntry | undefined {
+function createEntry (jwk: Record<string, unknown>, fingerprint: string, rules: KeySetRules): KeyEntry | undefined {
   const algorithms = algorithmsFor(jwk, rules.algorithms)
   if (algorithms.length === 0 || (jwk.use !== undefined && jwk.use !== 'sig')) return undefined
   try {
     const publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
     // RFC 7518 §3.3: RSA keys of 2048 bits or more; a smaller one is a broken or hostile JWKS.
     if ((publicKey.asymmetricKeyDetails?.modulusLength ?? MIN_RSA_BITS) < MIN_RSA_BITS) return undefined
-    const key = publicKey.export({ type: 'spki', format: 'pem' }) as string
-    const verify = createVerifier({
-      key,
-      algorithms,
-      allowedIss: rules.issuer,
-      allowedAud: rules.audience,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-      checkTyp: ACCESS_TOKEN_TYPE,
-      clockTolerance: rules.clockTolerance * 1000
-    })
-    return { fingerprint, verify }
+    return { fingerprint, publicKey, algorithms }
   } catch {
     return undefined // a key we cannot import is a key no token of ours can use
   }
 }
 
 /** The usable keys of `body`, reusing `previous` entries whose key did not change. */
-export function parseKeySet (body: unknown, previous: ReadonlyMap<string, KeyEntry>, rules: VerifyRules): Map<string, KeyEntry> {
+export function parseKeySet (body: unknown, previous: ReadonlyMap<string, KeyEntry>, rules: KeySetRules): Map<string, KeyEntry> {
   const keys = (body as { keys?: unknown } | null)?.keys
   if (!Array.isArray(keys)) throw new JwksFetchError('the answer is not a JWK Set', false)
   if (keys.length > rules.keyCacheMax) {

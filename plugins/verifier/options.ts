@@ -2,11 +2,11 @@
 // checked at registration with a message that names the option.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ALGORITHMS } from './jws.js'
 
 // A function, not a spread of one schema: declaration emit cannot name TypeBox's symbol keys.
 const httpUrl = (description: string) => Type.String({ pattern: '^https?://[^\\s]+$', description })
-const AsymmetricAlgorithm = Type.Union(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']
-  .map((alg) => Type.Literal(alg)))
+const AsymmetricAlgorithm = Type.Union(ALGORITHMS.map((alg) => Type.Literal(alg)))
 
 const TrustedIssuerSchema = Type.Object({
   issuer: Type.String({ minLength: 1, description: 'The exact `iss` to trust' }),

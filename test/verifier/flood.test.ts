@@ -77,9 +77,8 @@ t.test('the same unknown kid sent again costs no fetch, even after the cooldown'
 t.test('a refresh while a fetch is in flight (the background timer, say) joins it: one fetch', async (t) => {
   const jwks = await startJwksServer(t, [makeKey()])
   const counters = { ok: 0, failed: 0, timedOut: 0 }
-  const keys = createIssuerKeys(
-    { issuer: jwks.url, audience: 'ssot-api', algorithms: ['RS256'], clockTolerance: 5, keyCacheMax: 50 },
-    { jwksUrl: jwks.jwksUrl, fetchTimeout: 1000, cooldown: 1000, keyCacheTtl: 300_000, unknownKidCacheMax: 10 },
+  const keys = createIssuerKeys(jwks.url,
+    { jwksUrl: jwks.jwksUrl, algorithms: ['RS256'], keyCacheMax: 50, fetchTimeout: 1000, cooldown: 1000, keyCacheTtl: 300_000, unknownKidCacheMax: 10 },
     counters, pino({ enabled: false }))
   t.teardown(() => keys.close())
   const first = keys.refresh()

@@ -8,6 +8,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import { createSigner } from 'fast-jwt'
 import type { Test } from 'tap'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
+import type { Algorithm } from '../../plugins/verifier/jws.js'
 import { errorHandler } from '../../services/shared/error-handler.js'
 
 export interface TestKey {
@@ -16,10 +17,12 @@ export interface TestKey {
   privatePem: string
 }
 
-export function makeKey (kid = randomBytes(32).toString('base64url'), alg: 'RS256' | 'ES256' = 'RS256'): TestKey {
-  const { publicKey, privateKey } = alg === 'RS256'
-    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-    : generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }
+
+export function makeKey (kid = randomBytes(32).toString('base64url'), alg: Algorithm = 'RS256'): TestKey {
+  const { publicKey, privateKey } = alg.startsWith('ES')
+    ? generateKeyPairSync('ec', { namedCurve: CURVES[alg]! })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 })
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' }
   return { kid, jwk, privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }
 }
@@ -28,7 +31,7 @@ export function makeKey (kid = randomBytes(32).toString('base64url'), alg: 'RS25
 export function signToken (key: Pick<TestKey, 'kid' | 'privatePem'> & { jwk?: object }, issuer: string, claims: Record<string, unknown> = {},
   header: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000)
-  const alg = (key.jwk as { alg?: string } | undefined)?.alg === 'ES256' ? 'ES256' : 'RS256'
+  const alg = (key.jwk as { alg?: Algorithm } | undefined)?.alg ?? 'RS256'
   const sign = createSigner({ key: key.privatePem, algorithm: alg, kid: key.kid, header: { alg, typ: 'at+jwt', ...header } })
   return sign({
     iss: issuer, sub: 'user-1', aud: 'ssot-api', iat: now, exp: now + 600, jti: randomUUID(), client_id: 'c', scope: 'profile', ...claims

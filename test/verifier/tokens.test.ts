@@ -2,6 +2,7 @@
 // challenge; none of the pre-key checks costs a JWKS fetch.
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
+import { forge, validClaims } from '../forge.js'
 import { buildVerifierApp, reasonsOf, callWith, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
 
 const key = makeKey()
@@ -13,24 +14,39 @@ t.test('an honest token passes; each bad one is refused with its reason', async 
   const ok = await callWith(app, signToken(key, issuer))
   t.equal(ok.statusCode, 200)
   t.same(ok.json(), { sub: 'user-1' })
-  const fetchesAfterWarmUp = jwks.fetches
   const now = Math.floor(Date.now() / 1000)
+  for (const claims of [{ aud: ['other-api', 'ssot-api'] }, { nbf: now }, { exp: now - 2, iat: now - 10 }]) {
+    t.equal((await callWith(app, signToken(key, issuer, claims))).statusCode, 200, `${JSON.stringify(claims)} is accepted (clock tolerance 5 s)`)
+  }
+  const fetchesAfterWarmUp = jwks.fetches
   const other = makeKey(key.kid)
   const hs = createSigner({ key: 'secret', algorithm: 'HS256', kid: key.kid, header: { alg: 'HS256', typ: 'at+jwt' } })({ iss: issuer })
+  const [header, payload, signature] = signToken(key, issuer).split('.') as [string, string, string]
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const cases: Array<[string, string, string]> = [
     ['malformed', 'not.a.jwt', 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${b64([header])}.${payload}.${signature}`, 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${header}.${b64('claims')}.${signature}`, 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${header}.${payload}.${signature}=`, 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${header}.${payload.slice(0, 8)}+${payload.slice(8)}.${signature}`, 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${header}.${payload}.${signature}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['alg_not_allowed', hs, 'AUTH_TOKEN_INVALID'],
     ['wrong_type', signToken(key, issuer, {}, { typ: 'JWT' }), 'AUTH_TOKEN_INVALID'],
     ['bad_kid', signToken({ ...key, kid: '../../etc/passwd' }, issuer), 'AUTH_TOKEN_INVALID'],
     ['wrong_issuer', signToken(key, 'https://evil.example'), 'AUTH_TOKEN_INVALID'],
     ['bad_signature', signToken(other, issuer), 'AUTH_TOKEN_INVALID'],
+    ['bad_signature', `${header}.${payload}.`, 'AUTH_TOKEN_INVALID'],
+    ['bad_signature', `${header}.${signToken(key, issuer, { sub: 'admin' }).split('.')[1]}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['wrong_audience', signToken(key, issuer, { aud: 'other-api' }), 'AUTH_TOKEN_INVALID'],
+    ['wrong_audience', signToken(key, issuer, { aud: ['other-api', 'more'] }), 'AUTH_TOKEN_INVALID'],
     ['expired', signToken(key, issuer, { iat: now - 1000, exp: now - 100 }), 'AUTH_TOKEN_EXPIRED'],
     ['not_yet_valid', signToken(key, issuer, { nbf: now + 100 }), 'AUTH_TOKEN_INVALID'],
     ['not_yet_valid', signToken(key, issuer, { iat: now + 100 }), 'AUTH_TOKEN_INVALID'],
     ['bad_claims', signToken(key, issuer, { sub: undefined }), 'AUTH_TOKEN_INVALID'],
     ['bad_claims', signToken(key, issuer, { scope: 42 }), 'AUTH_TOKEN_INVALID'],
     ['bad_claims', signToken(key, issuer, { aud: 42 }), 'AUTH_TOKEN_INVALID'],
+    ['bad_claims', forge({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }, validClaims(issuer, { nbf: 'soon' }), { alg: 'RS256', privatePem: key.privatePem }), 'AUTH_TOKEN_INVALID'],
+    ['bad_claims', signToken(key, issuer, { exp: undefined }), 'AUTH_TOKEN_INVALID'],
     ['malformed', signToken(key, issuer, {}, { crit: ['exp'] }), 'AUTH_TOKEN_INVALID'],
     ['alg_not_allowed', signToken(key, issuer, {}, { alg: 'RS384' }).split('.').slice(0, 2).join('.') + '.' + signToken(key, issuer).split('.')[2], 'AUTH_TOKEN_INVALID']
   ]
@@ -82,6 +98,20 @@ t.test('EC keys work when ES256 is allowed, and an RS256 token may not use them'
   t.equal((await callWith(app, signToken(ec, jwks.url))).statusCode, 200)
   t.equal((await callWith(app, signToken(key, jwks.url))).statusCode, 200)
   t.equal((await callWith(app, signToken({ ...key, kid: ec.kid }, jwks.url))).statusCode, 401)
+  t.same(reasonsOf(app), ['alg_not_allowed'])
+})
+
+t.test('every allowed algorithm verifies with a key that suits it, and only with that one', async (t) => {
+  const algorithms = ['RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES384', 'ES512'] as const
+  const keys = algorithms.map((alg) => makeKey(undefined, alg))
+  const jwks = await startJwksServer(t, keys)
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, algorithms: [...algorithms] })
+  for (const [i, alg] of algorithms.entries()) {
+    t.equal((await callWith(app, signToken(keys[i]!, jwks.url))).statusCode, 200, alg)
+  }
+  // The RSA key published for PS256 signs an RS384 token: the JWK's alg says PS256 only.
+  const relabelled = signToken({ ...keys[0]!, kid: keys[2]!.kid }, jwks.url)
+  t.equal((await callWith(app, relabelled)).statusCode, 401)
   t.same(reasonsOf(app), ['alg_not_allowed'])
 })
 
