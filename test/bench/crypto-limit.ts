@@ -1,5 +1,5 @@
 // The physical limits, measured in this process while no server is under load: RS256 verify and
-// sign with prepared KeyObjects on one core, and one argon2id hash at the service's parameters.
+// sign with prepared KeyObjects on one core, and argon2id hashes at the service's parameters.
 import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { hashPassword } from '../../services/auth/passwords.js'
@@ -33,13 +33,19 @@ export function rs256SignRate (durationMs: number): number {
   return opsPerSecond(durationMs, () => { sign('sha256', SIGNING_INPUT, privateKey) })
 }
 
-/** Milliseconds of each of `count` argon2id hashes run one after the other. */
-export async function argon2HashTimes (count: number): Promise<number[]> {
+/**
+ * Milliseconds of each argon2id hash when `callers` callers each hash `count` times, one after the
+ * other, all at once, through the service's own worker pool (no HTTP, no database).
+ */
+export async function argon2HashTimes (count: number, callers = 1): Promise<number[]> {
   const times: number[] = []
-  for (let i = 0; i < count; i++) {
-    const start = performance.now()
-    await hashPassword('correct horse battery staple')
-    times.push(performance.now() - start)
+  async function caller () {
+    for (let i = 0; i < count; i++) {
+      const start = performance.now()
+      await hashPassword('correct horse battery staple')
+      times.push(performance.now() - start)
+    }
   }
+  await Promise.all(Array.from({ length: callers }, caller))
   return times
 }
