@@ -11,7 +11,8 @@ export const AccessTokenClaimsSchema = Type.Object({
   aud: Type.Union([Type.String(), Type.Array(Type.String())]),
   exp: Type.Integer(),
   iat: Type.Integer(),
-  nbf: Type.Optional(Type.Integer()),
+  // RFC 7519 NumericDate; another issuer may send a fractional one.
+  nbf: Type.Optional(Type.Number()),
   jti: Type.String(),
   client_id: Type.String(),
   scope: Type.String(),

@@ -24,16 +24,17 @@ export interface KeyEntry {
 
 const MIN_RSA_BITS = 2048
 
-const ALGORITHMS_BY_KEY_TYPE: Record<string, readonly string[]> = {
-  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  'EC:P-256': ['ES256'],
-  'EC:P-384': ['ES384'],
-  'EC:P-521': ['ES512']
-}
+// A Map, not an object literal: a key whose kty is "constructor" must find nothing.
+const ALGORITHMS_BY_KEY_TYPE = new Map<string, readonly Algorithm[]>([
+  ['RSA', ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']],
+  ['EC:P-256', ['ES256']],
+  ['EC:P-384', ['ES384']],
+  ['EC:P-521', ['ES512']]
+])
 
 function algorithmsFor (jwk: Record<string, unknown>, allowed: readonly Algorithm[]): Algorithm[] {
   const keyType = jwk.kty === 'EC' ? `EC:${String(jwk.crv)}` : String(jwk.kty)
-  const usable = allowed.filter((alg) => ALGORITHMS_BY_KEY_TYPE[keyType]?.includes(alg))
+  const usable = allowed.filter((alg) => ALGORITHMS_BY_KEY_TYPE.get(keyType)?.includes(alg))
   return jwk.alg === undefined ? usable : usable.filter((alg) => alg === jwk.alg)
 }
 

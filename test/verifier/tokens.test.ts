@@ -7,6 +7,12 @@ import { buildVerifierApp, reasonsOf, callWith, makeKey, randomKid, signToken, s
 
 const key = makeKey()
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+/** The same bytes, spelled otherwise: the last character's unused low bits set (a 256-byte signature leaves 4). */
+function respelled (signature: string): string {
+  return signature.slice(0, -1) + BASE64URL[BASE64URL.indexOf(signature.at(-1)!) + 1]
+}
+
 t.test('an honest token passes; each bad one is refused with its reason', async (t) => {
   const jwks = await startJwksServer(t, [key])
   const issuer = jwks.url
@@ -25,9 +31,11 @@ t.test('an honest token passes; each bad one is refused with its reason', async 
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const cases: Array<[string, string, string]> = [
     ['malformed', 'not.a.jwt', 'AUTH_TOKEN_INVALID'],
+    ['malformed', `not.${payload}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${b64([header])}.${payload}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${b64('claims')}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${payload}.${signature}=`, 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${header}.${payload}.${respelled(signature)}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${payload.slice(0, 8)}+${payload.slice(8)}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${payload}.${signature}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['alg_not_allowed', hs, 'AUTH_TOKEN_INVALID'],
@@ -113,6 +121,15 @@ t.test('every allowed algorithm verifies with a key that suits it, and only with
   const relabelled = signToken({ ...keys[0]!, kid: keys[2]!.kid }, jwks.url)
   t.equal((await callWith(app, relabelled)).statusCode, 401)
   t.same(reasonsOf(app), ['alg_not_allowed'])
+})
+
+t.test('keys of odd types in the JWK Set are skipped; the usable ones still verify', async (t) => {
+  const odd = ['constructor', '__proto__', 'toString', 'oct'].map((kty) => ({ kty, kid: `odd-${kty.replace(/_/g, '')}`, k: 'c2VjcmV0' }))
+  const jwks = await startJwksServer(t, [key])
+  jwks.keys = [...odd, key.jwk]
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl })
+  t.equal((await callWith(app, signToken(key, jwks.url))).statusCode, 200)
+  t.equal(app.verifier.stats().keysCached, 1)
 })
 
 t.test('discovery reads jwks_uri from the configured issuer only', async (t) => {
