@@ -14,10 +14,10 @@ import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
 import { informationLines, targetRatios } from './ratios.js'
 import {
-  addBenchClient, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loginAlone, loginUnderLoad, memoryUnderRandomKids,
+  addBenchClient, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
-import { CEILING_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
+import { CEILING_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -99,8 +99,15 @@ async function measure (): Promise<void> {
     {
       name: 'login',
       run: async (duration) => {
-        const { result: { logins, jwks }, loopDelay } = await auth.loopDelayDuring(() => loginUnderLoad(auth, LOGIN, duration))
-        return { [`login, ${LOGIN_CLIENTS} clients`]: logins, 'JWKS probe, during login': jwks, [LOOP_DELAY_LOGIN]: loopDelay }
+        const { result: { load, jwks }, loopDelay } = await auth.loopDelayDuring(() => loadWithJwksProbe(auth, loginRequest(LOGIN), duration))
+        return { [`login, ${LOGIN_CLIENTS} clients`]: load, 'JWKS probe, during login': jwks, [LOOP_DELAY_LOGIN]: loopDelay }
+      }
+    },
+    {
+      name: HASH_ONLY_NAME,
+      run: async (duration) => {
+        const { load, jwks } = await loadWithJwksProbe(auth, { method: 'GET', path: HASH_ONLY_PATH, headers: {} }, duration)
+        return { [HASH_ONLY_NAME]: load, [JWKS_DURING_HASH_ONLY]: jwks }
       }
     }
   ]

@@ -49,6 +49,8 @@ export const RSA_ONLY_NAME = 'kid lookup + RS256 verify only, same app'
 /** Concurrent clients of the login target, and callers of the hash row measured beside it. */
 export const LOGIN_CLIENTS = 20
 export const HASH_AT_ONCE_NAME = `argon2id hash, ${LOGIN_CLIENTS} at once`
+export const HASH_ONLY_NAME = `argon2id-only route, ${LOGIN_CLIENTS} clients`
+export const JWKS_DURING_HASH_ONLY = 'JWKS probe, during argon2id-only load'
 
 async function call (baseUrl: string, request: HttpRequest): Promise<Record<string, unknown>> {
   const response = await fetch(`${baseUrl}${request.path}`, request)
@@ -61,7 +63,7 @@ async function call (baseUrl: string, request: HttpRequest): Promise<Record<stri
 export async function issueTokens (auth: ServerChild, count: number, client: BenchClient, login: { username: string, password: string }): Promise<string[]> {
   const tokens: string[] = []
   for (let i = 0; i < count; i++) tokens.push((await call(auth.url, issuanceRequest(client))).access_token as string)
-  const loggedIn = await call(auth.url, { method: 'POST', path: '/auth/login', headers: JSON_HEADERS, body: JSON.stringify(login) })
+  const loggedIn = await call(auth.url, loginRequest(login))
   tokens.push(loggedIn.access_token as string)
   return tokens
 }
@@ -100,19 +102,27 @@ export const LOOP_DELAY_LOGIN = 'auth event-loop delay, during login'
 
 /** Logins from one client at a time: the login path's own cost beside one hash, no queueing. */
 export function loginAlone (auth: ServerChild, login: { username: string, password: string }, duration: number) {
-  return runLoad({ url: `${auth.url}/auth/login`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(login), connections: 1, duration })
+  const request = loginRequest(login)
+  return runLoad({ url: `${auth.url}${request.path}`, ...request, connections: 1, duration })
 }
 
-/** Login load from LOGIN_CLIENTS clients and, at the same time, a light probe of the JWKS endpoint. */
-export async function loginUnderLoad (auth: ServerChild, login: { username: string, password: string }, duration: number) {
-  const [logins, jwks] = await Promise.all([
-    runLoad({ url: `${auth.url}/auth/login`, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(login), connections: LOGIN_CLIENTS, duration }),
+/**
+ * Load on `path` (the login, or the argon2id-only route) from LOGIN_CLIENTS clients and, at the
+ * same time, a light probe of the JWKS endpoint.
+ */
+export async function loadWithJwksProbe (auth: ServerChild, request: HttpRequest, duration: number) {
+  const [load, jwks] = await Promise.all([
+    runLoad({ url: `${auth.url}${request.path}`, ...request, connections: LOGIN_CLIENTS, duration }),
     runLoad({ url: `${auth.url}/.well-known/jwks.json`, ...JWKS_PROBE, duration })
   ])
-  // autocannon stops without waiting for answers, and the service still hashes the logins in
-  // flight. One more login queues behind them: once it answers, the next target runs on a quiet machine.
-  await call(auth.url, { method: 'POST', path: '/auth/login', headers: JSON_HEADERS, body: JSON.stringify(login) })
-  return { logins, jwks }
+  // autocannon stops without waiting for answers, and the service still hashes the requests in
+  // flight. One more request queues behind them: once it answers, the next target runs on a quiet machine.
+  await call(auth.url, request)
+  return { load, jwks }
+}
+
+export function loginRequest (login: { username: string, password: string }): HttpRequest {
+  return { method: 'POST', path: '/auth/login', headers: JSON_HEADERS, body: JSON.stringify(login) }
 }
 
 export interface MemoryReport {

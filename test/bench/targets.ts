@@ -9,6 +9,7 @@ import buildGetJwks from 'get-jwks'
 import { Type } from '@sinclair/typebox'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { ensureUser } from '../../services/auth/accounts.js'
+import { createPasswordChecker, hashPassword } from '../../services/auth/passwords.js'
 import { buildApp as buildAuthApp } from '../../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { buildApp as buildResourceApp } from '../../services/resource/app.js'
@@ -36,6 +37,7 @@ const ProtectedSchema = Type.Object({
 const MESSAGE = 'This is a protected resource'
 export const CEILING_PATH = '/bench/open'
 export const RSA_ONLY_PATH = '/bench/rs256-only'
+export const HASH_ONLY_PATH = '/bench/argon2id-only'
 const BENCH_USER = { userId: '00000000-0000-4000-8000-000000000000', username: 'bench-user' }
 
 /**
@@ -112,8 +114,22 @@ async function freeLoopbackPort (): Promise<number> {
 }
 
 /**
+ * The least any login can do on the auth service's event loop: one argon2id check of the
+ * password through the service's own worker pool, and nothing else (no user lookup, session or
+ * token). Under the same load as the login target, the JWKS probe beside it shows what the hash
+ * alone does to the event loop.
+ */
+async function addHashOnlyRoute (app: FastifyInstance, password: string): Promise<void> {
+  const [passwordMatches, hash] = await Promise.all([createPasswordChecker(), hashPassword(password)])
+  app.get(HASH_ONLY_PATH, async () => {
+    if (!await passwordMatches(hash, password)) throw new Error('bench: the argon2id-only route refused the password')
+    return { ok: true }
+  })
+}
+
+/**
  * The auth service as server.ts builds it, with login throttling raised out of the way (the login
- * target measures the hash, not the 429s).
+ * target measures the hash, not the 429s), plus the argon2id-only route.
  */
 async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: number): Promise<FastifyInstance> {
   const app = await buildAuthApp(authAppOptions(loadAuthEnv({
@@ -124,6 +140,7 @@ async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: n
     LOGIN_MAX_PER_USERNAME: '1000000000',
     LOG_LEVEL: 'silent'
   })))
+  await addHashOnlyRoute(app, spec.password)
   await app.ready()
   await ensureUser(app.store.users, spec.username, spec.password, [])
   return app
