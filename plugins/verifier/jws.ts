@@ -5,7 +5,7 @@
 // 9-15 µs a token, this one adds 5 (the claim checks included).
 // The other checks are in token-checks.ts; test/verifier/tokens.test.ts sends each kind of bad
 // token, signed by fast-jwt or built by hand.
-import { constants, verify, type KeyObject } from 'node:crypto'
+import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto'
 
 export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const
 export type Algorithm = typeof ALGORITHMS[number]
@@ -14,16 +14,39 @@ const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RS
 // JWS carries an ECDSA signature as R || S (RFC 7518 §3.4), not DER.
 const ECDSA = { dsaEncoding: 'ieee-p1363' } as const
 
-const SCHEMES: Record<Algorithm, { keyType: 'rsa' | 'ec', hash: string, options: object }> = {
+type VerifyOptions = Omit<VerifyKeyObjectInput, 'key'>
+
+const SCHEMES: Record<Algorithm, { keyType: 'rsa' | 'ec', curve?: string, hash: string, options: VerifyOptions }> = {
   RS256: { keyType: 'rsa', hash: 'sha256', options: {} },
   RS384: { keyType: 'rsa', hash: 'sha384', options: {} },
   RS512: { keyType: 'rsa', hash: 'sha512', options: {} },
   PS256: { keyType: 'rsa', hash: 'sha256', options: PSS },
   PS384: { keyType: 'rsa', hash: 'sha384', options: PSS },
   PS512: { keyType: 'rsa', hash: 'sha512', options: PSS },
-  ES256: { keyType: 'ec', hash: 'sha256', options: ECDSA },
-  ES384: { keyType: 'ec', hash: 'sha384', options: ECDSA },
-  ES512: { keyType: 'ec', hash: 'sha512', options: ECDSA }
+  ES256: { keyType: 'ec', curve: 'prime256v1', hash: 'sha256', options: ECDSA },
+  ES384: { keyType: 'ec', curve: 'secp384r1', hash: 'sha384', options: ECDSA },
+  ES512: { keyType: 'ec', curve: 'secp521r1', hash: 'sha512', options: ECDSA }
+}
+
+/** How one key checks one algorithm's signatures: prepared when the key is imported. */
+export interface SignatureCheck {
+  hash: string
+  key: VerifyKeyObjectInput
+}
+
+/**
+ * The checks `key` can make, one for each of `algorithms` made for its type (and curve): an
+ * algorithm of another key family has no check, so it can never be tried with this key.
+ */
+export function signatureChecks (key: KeyObject, algorithms: readonly Algorithm[]): Map<Algorithm, SignatureCheck> {
+  const checks = new Map<Algorithm, SignatureCheck>()
+  for (const alg of algorithms) {
+    const { keyType, curve, hash, options } = SCHEMES[alg]
+    if (key.asymmetricKeyType === keyType && (curve === undefined || key.asymmetricKeyDetails!.namedCurve === curve)) {
+      checks.set(alg, { hash, key: { key, ...options } })
+    }
+  }
+  return checks
 }
 
 export interface Jws {
@@ -63,9 +86,7 @@ export function decodeJws (token: string): Jws | undefined {
   return { header, payload, signingInput: `${parts[0]}.${parts[1]}`, signature }
 }
 
-/** Whether `jws` carries a valid `alg` signature by `key` (false when `alg` is not for this type of key). */
-export function signatureMatches (alg: Algorithm, key: KeyObject, jws: Jws): boolean {
-  const { keyType, hash, options } = SCHEMES[alg]
-  if (key.asymmetricKeyType !== keyType) return false
-  return verify(hash, Buffer.from(jws.signingInput), { key, ...options }, jws.signature)
+/** Whether `jws` carries a valid signature for `check` (its key and algorithm). */
+export function signatureMatches (check: SignatureCheck, jws: Jws): boolean {
+  return verify(check.hash, Buffer.from(jws.signingInput), check.key, jws.signature)
 }

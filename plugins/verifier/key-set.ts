@@ -1,9 +1,10 @@
-// Turns a fetched JWK Set into one imported public key per kid, with the algorithms it may verify.
+// Turns a fetched JWK Set into one imported public key per kid, with a signature check for each
+// allowed algorithm made for that key.
 // A key is imported once: an unchanged key keeps its entry (and so the tokens cached against it)
 // across refreshes; a key that leaves the set takes its entry and cached tokens with it.
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, type JsonWebKey } from 'node:crypto'
 import { JwksFetchError } from './jwks-fetch.js'
-import type { Algorithm } from './jws.js'
+import { signatureChecks, type Algorithm, type SignatureCheck } from './jws.js'
 
 /** A kid we would ever look up: RFC 7638 thumbprints and common issuer formats; junk never reaches a fetch. */
 export const KID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/
@@ -17,35 +18,21 @@ export interface KeySetRules {
 export interface KeyEntry {
   /** The public members of the JWK: a changed key under the same kid gets a new entry. */
   fingerprint: string
-  publicKey: KeyObject
-  /** The allowed algorithms that suit this key's type (and its `alg`, when the JWK names one). */
-  algorithms: readonly Algorithm[]
+  /** One per allowed algorithm made for this key's type (only the JWK's `alg`, when it names one). */
+  checks: ReadonlyMap<Algorithm, SignatureCheck>
 }
 
 const MIN_RSA_BITS = 2048
 
-// A Map, not an object literal: a key whose kty is "constructor" must find nothing.
-const ALGORITHMS_BY_KEY_TYPE = new Map<string, readonly Algorithm[]>([
-  ['RSA', ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']],
-  ['EC:P-256', ['ES256']],
-  ['EC:P-384', ['ES384']],
-  ['EC:P-521', ['ES512']]
-])
-
-function algorithmsFor (jwk: Record<string, unknown>, allowed: readonly Algorithm[]): Algorithm[] {
-  const keyType = jwk.kty === 'EC' ? `EC:${String(jwk.crv)}` : String(jwk.kty)
-  const usable = allowed.filter((alg) => ALGORITHMS_BY_KEY_TYPE.get(keyType)?.includes(alg))
-  return jwk.alg === undefined ? usable : usable.filter((alg) => alg === jwk.alg)
-}
-
 function createEntry (jwk: Record<string, unknown>, fingerprint: string, rules: KeySetRules): KeyEntry | undefined {
-  const algorithms = algorithmsFor(jwk, rules.algorithms)
-  if (algorithms.length === 0 || (jwk.use !== undefined && jwk.use !== 'sig')) return undefined
+  if (jwk.use !== undefined && jwk.use !== 'sig') return undefined
+  const allowed = jwk.alg === undefined ? rules.algorithms : rules.algorithms.filter((alg) => alg === jwk.alg)
   try {
     const publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
     // RFC 7518 §3.3: RSA keys of 2048 bits or more; a smaller one is a broken or hostile JWKS.
     if ((publicKey.asymmetricKeyDetails?.modulusLength ?? MIN_RSA_BITS) < MIN_RSA_BITS) return undefined
-    return { fingerprint, publicKey, algorithms }
+    const checks = signatureChecks(publicKey, allowed)
+    return checks.size > 0 ? { fingerprint, checks } : undefined
   } catch {
     return undefined // a key we cannot import is a key no token of ours can use
   }

@@ -44,9 +44,9 @@ export function preCheck (token: string, algorithms: readonly Algorithm[], issue
 
 /** The signature, by the key published under the token's kid, with an algorithm that suits that key. */
 export function checkSignature (key: KeyEntry, jws: Jws): void {
-  const alg = jws.header.alg as Algorithm // one of the allowed algorithms (preCheck)
-  if (!key.algorithms.includes(alg)) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
-  if (!signatureMatches(alg, key.publicKey, jws)) throw tokenInvalid('bad_signature', 'the signature is invalid')
+  const check = key.checks.get(jws.header.alg as Algorithm) // one of the allowed algorithms (preCheck)
+  if (!check) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
+  if (!signatureMatches(check, jws)) throw tokenInvalid('bad_signature', 'the signature is invalid')
 }
 
 export interface ClaimRules {

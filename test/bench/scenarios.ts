@@ -107,7 +107,7 @@ export function loginAlone (auth: ServerChild, login: { username: string, passwo
 }
 
 /**
- * Load on `path` (the login, or the argon2id-only route) from LOGIN_CLIENTS clients and, at the
+ * Load of `request` (a login, or the argon2id-only route) from LOGIN_CLIENTS clients and, at the
  * same time, a light probe of the JWKS endpoint.
  */
 export async function loadWithJwksProbe (auth: ServerChild, request: HttpRequest, duration: number) {

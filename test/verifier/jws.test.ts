@@ -1,8 +1,8 @@
-// The JWS primitives on their own: a signature is checked only with an algorithm made for the
-// key's type, whoever the caller is (the plugin also refuses such a pair before it gets here).
+// The JWS primitives on their own: a key gets a signature check only for the algorithms made for
+// its type and curve, so an algorithm of another family can never be tried with it.
 import { generateKeyPairSync, sign } from 'node:crypto'
 import t from 'tap'
-import { decodeJws, signatureMatches } from '../../plugins/verifier/jws.js'
+import { decodeJws, signatureChecks, signatureMatches } from '../../plugins/verifier/jws.js'
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -14,11 +14,15 @@ function signed (alg: string, signature: (input: Buffer) => Buffer) {
 t.test('an algorithm of another key family never matches, even over a signature that key made', async (t) => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const rsaChecks = signatureChecks(rsa.publicKey, ['RS256', 'ES256'])
+  const ecChecks = signatureChecks(ec.publicKey, ['RS256', 'ES256', 'ES384'])
+  t.same([...rsaChecks.keys()], ['RS256'])
+  t.same([...ecChecks.keys()], ['ES256'], 'nor a curve other than its own')
   const byRsa = signed('RS256', (input) => sign('sha256', input, rsa.privateKey))
-  t.equal(signatureMatches('RS256', rsa.publicKey, byRsa), true)
-  t.equal(signatureMatches('ES256', rsa.publicKey, byRsa), false)
+  t.equal(signatureMatches(rsaChecks.get('RS256')!, byRsa), true)
+  t.equal(signatureMatches(ecChecks.get('ES256')!, byRsa), false)
   const byEc = signed('ES256', (input) => sign('sha256', input, { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }))
-  t.equal(signatureMatches('ES256', ec.publicKey, byEc), true)
-  const byEcDer = signed('RS256', (input) => sign('sha256', input, ec.privateKey))
-  t.equal(signatureMatches('RS256', ec.publicKey, byEcDer), false)
+  t.equal(signatureMatches(ecChecks.get('ES256')!, byEc), true)
+  const byEcDer = signed('ES256', (input) => sign('sha256', input, ec.privateKey))
+  t.equal(signatureMatches(ecChecks.get('ES256')!, byEcDer), false, 'JWS signatures are R || S, not DER')
 })
