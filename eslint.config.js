@@ -1,3 +1,3 @@
 import neostandard from 'neostandard'
 
-export default neostandard({ ts: true, ignores: ['dist/**', '.tap/**', 'coverage/**'] })
+export default neostandard({ ts: true, ignores: ['**/dist/**', '.tap/**', 'coverage/**'] })

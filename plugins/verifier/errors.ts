@@ -7,14 +7,16 @@ export const TokenInvalidError = createError<[string]>('AUTH_TOKEN_INVALID', 'Th
 export const TokenExpiredError = createError('AUTH_TOKEN_EXPIRED', 'The access token has expired', 401)
 export const JwksUnavailableError = createError<[string]>(
   'AUTH_JWKS_UNAVAILABLE', 'The signing keys cannot be fetched from the issuer: %s', 503)
+export const RevocationsUnavailableError = createError(
+  'AUTH_REVOCATIONS_UNAVAILABLE', 'The issuer\'s revocations cannot be followed, and this service refuses tokens without them', 503)
 export const InsufficientScopeError = createError<[string]>(
   'AUTH_INSUFFICIENT_SCOPE', 'The access token does not grant %s', 403)
 
 /** Why a request was refused; stable values for metrics and logs (the `reason` of every error). */
 export type VerifierErrorReason =
   | 'missing' | 'malformed' | 'alg_not_allowed' | 'bad_kid' | 'unknown_kid' | 'bad_signature' | 'expired'
-  | 'not_yet_valid' | 'wrong_issuer' | 'wrong_audience' | 'wrong_type' | 'bad_claims' | 'jwks_unavailable'
-  | 'insufficient_scope' | 'insufficient_role'
+  | 'not_yet_valid' | 'wrong_issuer' | 'wrong_audience' | 'wrong_type' | 'bad_claims' | 'revoked' | 'jwks_unavailable'
+  | 'revocations_unavailable' | 'insufficient_scope' | 'insufficient_role'
 
 type WithReason<E> = E & { reason: VerifierErrorReason }
 export type VerifierError =
@@ -22,9 +24,10 @@ export type VerifierError =
   | WithReason<InstanceType<typeof TokenInvalidError>>
   | WithReason<InstanceType<typeof TokenExpiredError>>
   | WithReason<InstanceType<typeof JwksUnavailableError>> & { retryAfter: number }
+  | WithReason<InstanceType<typeof RevocationsUnavailableError>> & { retryAfter: number }
   | WithReason<InstanceType<typeof InsufficientScopeError>> & { scope: string }
 
-export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable' | 'insufficient_scope' | 'insufficient_role'>
+export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable' | 'revocations_unavailable' | 'insufficient_scope' | 'insufficient_role'>
 
 export function tokenMissing (): VerifierError {
   return Object.assign(new TokenMissingError(), { reason: 'missing' as const })
@@ -43,6 +46,11 @@ export function jwksUnavailable (description: string, retryAfter: number): Verif
   return Object.assign(new JwksUnavailableError(description), { reason: 'jwks_unavailable' as const, retryAfter })
 }
 
+/** 503: `failClosedAfter` has passed without the revocation feed. */
+export function revocationsUnavailable (retryAfter: number): VerifierError {
+  return Object.assign(new RevocationsUnavailableError(), { reason: 'revocations_unavailable' as const, retryAfter })
+}
+
 /** 403: a valid token without the scopes (or roles) the route needs; `scope` lists what it needs. */
 export function insufficientScope (reason: 'insufficient_scope' | 'insufficient_role', needed: string[]): VerifierError {
   const what = reason === 'insufficient_role' ? `any of the roles ${needed.join(' ')}` : `the scope ${needed.join(' ')}`
@@ -54,6 +62,25 @@ function quoted (text: string): string {
   return text.replace(/[^\x20-\x7e]|["\\]/g, '')
 }
 
+/** Whether `err` is one of the verifier's own errors. */
+export function isVerifierError (err: unknown): err is VerifierError {
+  return typeof (err as VerifierError | null)?.reason === 'string' && (err as VerifierError).code?.startsWith('AUTH_')
+}
+
+/**
+ * A token refusal from @fastify/jwt or fast-jwt as one of ours. Every check but the signature is
+ * ours already (see index.ts); what they raise themselves is a token that fast-jwt could not decode
+ * (`signed`: false) or whose signature does not verify. Mapped by code, never by message.
+ */
+export function fromJwtLibrary (err: { code?: unknown }, signed: boolean): VerifierError | undefined {
+  const code = String(err.code)
+  if (code === 'FAST_JWT_MISSING_SIGNATURE') return tokenInvalid('bad_signature', 'the token is not signed')
+  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_INVALID' || code.startsWith('FAST_JWT_')) {
+    return signed ? tokenInvalid('bad_signature', 'the signature is invalid') : tokenInvalid('malformed', 'the token is not a well-formed JWT')
+  }
+  return undefined
+}
+
 /** The WWW-Authenticate value for `error` (RFC 6750 §3), or undefined when none is due. */
 export function bearerChallenge (error: VerifierError, realm: string): string | undefined {
   const base = `Bearer realm="${quoted(realm)}"`
@@ -61,6 +88,7 @@ export function bearerChallenge (error: VerifierError, realm: string): string | 
     case 'AUTH_TOKEN_MISSING':
       return base
     case 'AUTH_JWKS_UNAVAILABLE':
+    case 'AUTH_REVOCATIONS_UNAVAILABLE':
       return undefined
     case 'AUTH_INSUFFICIENT_SCOPE': {
       const scope = 'scope' in error && error.scope ? `, scope="${quoted(error.scope)}"` : ''

@@ -1,74 +1,134 @@
 // The verifier plugin: trusts the access tokens of configured issuers by checking them locally
-// against each issuer's published JWKS. It holds no private key and cannot mint tokens.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+// against each issuer's published JWKS. It registers @fastify/jwt (fast-jwt checks the signature)
+// with get-jwks resolving each token's key by kid, and the layer that hardens them: the key
+// source (issuer-keys.ts), the fetch guard (key-agent.ts) and the checks around the signature
+// (token-rules.ts). It holds no private key and cannot mint tokens.
+// @fastify/jwt's types (request.user, request.jwtVerify) come with ours, in the emitted .d.ts too:
+/// <reference types="@fastify/jwt" preserve="true" />
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
 import type { AccessTokenClaims } from '../shared/claims.js'
-import { bearerChallenge, type VerifierError } from './errors.js'
-import { createIssuerKeys, type FetchCounters } from './issuer-keys.js'
+import type { Algorithm } from './algorithms.js'
+import { bearerChallenge, fromJwtLibrary, isVerifierError, type VerifierError } from './errors.js'
 import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
+import { tokenHashes } from './revocation-set.js'
 import { scopeGuards } from './scopes.js'
 import { createTokenCache } from './token-cache.js'
-import { bearerToken, checkClaims, checkSignature, preCheck } from './token-checks.js'
+import { checkClaims, checkHeader, extractToken, frozen, type DecodedToken, type VerifiedClaims } from './token-rules.js'
+import { createTrustedIssuers, refuseRevoked, type TrustedIssuer } from './trusted-issuers.js'
 
-/** Decorates `fastify.authenticate` (an onRequest/preHandler hook) and `fastify.verifier.stats()`. */
+/** What the checks of one request found, for the token cache. */
+interface Checked { issuer: TrustedIssuer, kid: string, pem: string, exp: number, hashes: string[], user: unknown }
+
+/** Decorates `fastify.authenticate`, `requireScope`, `requireRole` and `fastify.verifier`; registers @fastify/jwt. */
 export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: VerifierPluginOptions) {
-  const options = checkOptions(pluginOptions)
-  const counters: FetchCounters = { ok: 0, failed: 0, timedOut: 0 }
-  const log = fastify.log.child({ plugin: 'verifier' })
-  const issuers = new Map(trustedIssuers(options).map(({ issuer, jwksUrl }) => [issuer, createIssuerKeys(
-    issuer, { ...options, jwksUrl }, counters, log)]))
-  const issuerNames = new Set(issuers.keys())
+  const { formatUser, ...options } = checkOptions(pluginOptions)
+  const issuers = createTrustedIssuers(trustedIssuers(options), options, fastify.log.child({ plugin: 'verifier' }))
   const claimRules = { audience: [options.audience].flat(), clockTolerance: options.clockTolerance }
-
   const tokenCache = options.tokenCacheMax > 0 ? createTokenCache(options.tokenCacheMax, options.tokenCacheTtl) : undefined
+  const verifyMethod = options.namespace === undefined ? 'jwtVerify' : options.jwtVerify ?? `${options.namespace}JwtVerify`
+  const userProperty = options.decoratorName ?? 'user'
+  // Requests whose token this verifier took up, and those whose key was found: a library error
+  // after that point is about the signature, before it about the token's form.
+  const taken = new WeakSet<FastifyRequest>()
+  const checked = new WeakMap<FastifyRequest, Partial<Checked>>()
+  const users = new WeakMap<object, unknown>()
 
-  async function verify (authorization: string | undefined): Promise<AccessTokenClaims> {
-    const token = bearerToken(authorization)
-    // A repeated token is answered before any decoding (its key is re-checked, see token-cache.ts).
-    const cached = tokenCache?.get(token)
-    if (cached) return cached
-    const { kid, iss, jws } = preCheck(token, options.algorithms, issuerNames)
-    const keys = issuers.get(iss)!
-    const key = await keys.keyFor(kid)
-    checkSignature(key, jws)
-    const claims = checkClaims(jws.payload, claimRules)
-    tokenCache?.set(token, {
-      claims, stillPublished: () => keys.current(kid) === key, deadline: (claims.exp + options.clockTolerance) * 1000
-    })
-    return claims
+  async function keyFor (request: FastifyRequest, decoded: DecodedToken): Promise<string> {
+    const { alg, kid, iss } = checkHeader(decoded, options.algorithms, issuers.names)
+    const issuer = issuers.get(iss)
+    const pem = await issuer.keys.publicKey(kid, alg as Algorithm)
+    checked.set(request, { issuer, kid, pem })
+    return pem
   }
 
-  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // Claims and revocation, then what `request.user` becomes; a rejection reaches the request as it is.
+  async function trusted (request: FastifyRequest, payload: Record<string, unknown>): Promise<boolean> {
+    const claims = frozen(checkClaims(payload, claimRules))
+    const found = checked.get(request)!
+    const hashes = found.issuer!.revocations ? tokenHashes(claims) : []
+    refuseRevoked(found.issuer!, hashes)
+    const user = formatUser ? Object.freeze(formatUser(claims)) : claims
+    users.set(payload, user)
+    Object.assign(found, { exp: claims.exp, hashes, user })
+    return true
+  }
+
+  await fastify.register(fastifyJwt, {
+    ...(options.namespace !== undefined && { namespace: options.namespace, jwtVerify: options.jwtVerify, jwtDecode: options.jwtDecode }),
+    ...(options.cookie && { cookie: options.cookie }),
+    decoratorName: userProperty,
+    // Only a public key source: @fastify/jwt then has no signer at all (a verifier cannot mint tokens).
+    secret: { public: keyFor as never },
+    decode: { complete: true },
+    // fast-jwt checks the algorithm and the signature; token-rules.ts the rest, with reasons.
+    verify: {
+      algorithms: options.algorithms,
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+      extractToken: (request: FastifyRequest) => { taken.add(request); return extractToken(request, options.cookie) }
+    },
+    trusted: trusted as never,
+    // `trusted` made it: a throw from formatUser itself could not be answered.
+    formatUser: (payload) => users.get(payload) as never
+  })
+
+  /** A refusal as the verifier's own error, or undefined for an error that is not about the token. */
+  function asVerifierError (err: unknown, request: FastifyRequest): VerifierError | undefined {
+    if (isVerifierError(err)) return err
+    return taken.has(request) ? fromJwtLibrary(err as { code?: unknown }, checked.has(request)) : undefined
+  }
+
+  async function authenticate (request: FastifyRequest): Promise<void> {
+    const token = tokenCache && extractToken(request, options.cookie)
+    const hit = token && tokenCache!.get(token)
+    if (hit) {
+      (request as unknown as Record<string, unknown>)[userProperty] = hit
+      return
+    }
     try {
-      request.user = await verify(request.headers.authorization)
+      await (request as unknown as Record<string, () => Promise<unknown>>)[verifyMethod]!()
     } catch (err) {
-      const error = err as VerifierError
-      if ('retryAfter' in error) reply.header('retry-after', error.retryAfter)
-      const challenge = bearerChallenge(error, options.realm)
-      if (challenge) reply.header('www-authenticate', challenge)
-      throw error
+      throw asVerifierError(err, request) ?? err
+    }
+    if (token) {
+      const { issuer, kid, pem, exp, hashes, user } = checked.get(request) as Checked
+      tokenCache!.set(token, {
+        user,
+        deadline: (exp + options.clockTolerance) * 1000,
+        // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
+        stillValid: () => issuer.keys.current(kid) === pem && !issuer.revocations?.set.revokes(hashes) && !issuer.revocations?.feed.failedClosed()
+      })
     }
   }
 
-  const all = [...issuers.values()]
-  fastify.decorateRequest('user', null as unknown as AccessTokenClaims)
+  // Headers for every refusal, whether from `authenticate`, a guard or a route's own
+  // `request.jwtVerify()`; an error @fastify/jwt raised for our token is given our code first.
+  fastify.addHook('onError', (request, reply, error: FastifyError, done) => {
+    const ours = asVerifierError(error, request)
+    if (ours && ours !== error) Object.assign(error, { code: ours.code, statusCode: ours.statusCode, message: ours.message, reason: ours.reason })
+    if (ours) {
+      if ('retryAfter' in ours) reply.header('retry-after', ours.retryAfter)
+      const challenge = bearerChallenge(ours, options.realm)
+      if (challenge) reply.header('www-authenticate', challenge)
+    }
+    done()
+  })
+
   fastify.decorate('authenticate', authenticate)
-  const { requireScope, requireRole } = scopeGuards(options.realm)
+  const { requireScope, requireRole } = scopeGuards()
   fastify.decorate('requireScope', requireScope)
   fastify.decorate('requireRole', requireRole)
   fastify.decorate('verifier', {
-    /** Counters and cache sizes, for metrics and readiness. */
-    stats: () => ({
-      jwksFetches: { ...counters },
-      keysCached: all.reduce((sum, keys) => sum + keys.keysCached, 0),
-      unknownKidsCached: all.reduce((sum, keys) => sum + keys.unknownKidsCached, 0),
-      tokensCached: tokenCache?.size ?? 0,
-      jwksLoaded: all.some((keys) => keys.loaded)
-    })
+    /** JWKS fetch counts, cache sizes and the revocation feeds' state, for metrics and readiness. */
+    stats: () => ({ ...issuers.stats(), tokensCached: tokenCache?.size ?? 0 })
   })
-  // Warm the keys before the first request; a failure here is retried after the cooldown.
-  fastify.addHook('onReady', async () => { for (const keys of all) keys.refresh() })
-  fastify.addHook('onClose', async () => { for (const keys of all) keys.close() })
+  fastify.addHook('onReady', async () => {
+    if (options.cookie && !fastify.hasRequestDecorator('cookies')) throw new TypeError('verifier plugin: option cookie: register @fastify/cookie first')
+    issuers.start() // keys warm before the first request
+  })
+  fastify.addHook('onClose', () => issuers.close())
 }
 
 declare module 'fastify' {
@@ -80,22 +140,22 @@ declare module 'fastify' {
     /** The same for the token's `roles`. */
     requireRole: ReturnType<typeof scopeGuards>['requireRole']
     verifier: {
-      stats: () => {
-        jwksFetches: FetchCounters
-        keysCached: number
-        unknownKidsCached: number
-        tokensCached: number
-        jwksLoaded: boolean
-      }
+      stats: () => ReturnType<ReturnType<typeof createTrustedIssuers>['stats']> & { tokensCached: number }
     }
   }
-  interface FastifyRequest {
-    /** The verified access token's claims, set by `fastify.authenticate`. */
-    user: AccessTokenClaims
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: AccessTokenClaims
+    /** The verified token's claims, frozen (what `formatUser` returns instead, when given). */
+    user: VerifiedClaims
   }
 }
 
 export default fp(verifierPlugin, { name: 'verifier', fastify: '5.x' })
 export * from './errors.js'
+export { ALGORITHMS, type Algorithm } from './algorithms.js'
 export { VerifierOptionsSchema, type VerifierOptions, type VerifierPluginOptions, type TrustedIssuer } from './options.js'
+export type { VerifiedClaims } from './token-rules.js'
 export type { AccessTokenClaims } from '../shared/claims.js'

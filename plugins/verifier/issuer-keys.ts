@@ -1,16 +1,29 @@
-// The keys of one trusted issuer: the last JWK Set fetched successfully, a bounded negative cache
-// of unknown kids, a cooldown on kid-miss fetches, one shared fetch at a time, and a background
-// refresh on the schedule the JWKS Cache-Control gives.
+// The keys of one trusted issuer: get-jwks resolves a token's key by kid on every request, from
+// its cache; this layer decides what is in that cache, because get-jwks alone fetches on every
+// unknown kid (an attacker's random kids become fetches), keeps a removed key in its stale cache,
+// and has no schedule. So:
+// - a refresh fetches the whole JWK Set, on the schedule its Cache-Control max-age gives and when
+//   an unknown kid comes in (at most once per cooldown, one fetch shared by every waiting request),
+//   puts each usable key in get-jwks' cache before its first token, and deletes a kid that left
+//   the set from both of its caches (from `cache` first: its dispose hook moves entries into
+//   `staleCache`); a failed fetch changes nothing, so known keys keep working while the issuer is
+//   unreachable, and never after a successful fetch dropped them;
+// - a kid found absent is answered from a negative cache for one cooldown, then looked up again
+//   (a junk token carrying a key's kid just before that key is published cannot lock it out);
+// - until the first set loads, a failed fetch is retried quickly (100 ms, doubling, at most 1 s).
 import type { FastifyBaseLogger } from 'fastify'
+import buildGetJwks, { type GetJwks, type JWK } from 'get-jwks'
 import { LRUCache } from 'lru-cache'
+import { ALGORITHMS, type Algorithm } from './algorithms.js'
+import { checkedEndpoint, discoveryUrl, fetchDiscovery, type DiscoveryRules } from './discovery.js'
 import { jwksUnavailable, tokenInvalid } from './errors.js'
-import { fetchJson, JwksFetchError } from './jwks-fetch.js'
-import { parseKeySet, type KeyEntry, type KeySetRules } from './key-set.js'
+import { describeFailure, type KeyAgent } from './key-agent.js'
+import { maxAgeOf } from './max-age.js'
+import { usableKeys, type KeySetRules, type UsableKey } from './usable-keys.js'
 
-export interface IssuerKeysOptions extends KeySetRules {
+export interface IssuerKeysOptions extends KeySetRules, DiscoveryRules {
   /** The fixed JWKS URL, or undefined to read it from the issuer's discovery document. */
   jwksUrl: string | undefined
-  fetchTimeout: number
   cooldown: number
   keyCacheTtl: number
   unknownKidCacheMax: number
@@ -18,60 +31,117 @@ export interface IssuerKeysOptions extends KeySetRules {
 
 export interface FetchCounters { ok: number, failed: number, timedOut: number }
 
-export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, counters: FetchCounters, log: FastifyBaseLogger) {
-  let keys: Map<string, KeyEntry> = new Map()
-  // Kids absent from the current key set; emptied by every successful fetch.
-  const unknownKids = new LRUCache<string, true>({ max: options.unknownKidCacheMax })
+const FIRST_RETRY = 100
+const LONGEST_FIRST_RETRY = 1000
+// get-jwks entries never expire by age: the refresh alone decides what stays (see above).
+const NO_EXPIRY = 2 ** 31
+
+export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
+  let getJwks: GetJwks | undefined
+  let jwksUrl: string | undefined
+  let domain = ''
+  let usable = new Map<string, UsableKey>()
+  const pems = new WeakMap<object, string>()
+  const unknownKids = new LRUCache<string, true>({ max: options.unknownKidCacheMax, ttl: options.cooldown })
   let loaded = false
-  let lastError: JwksFetchError | undefined
+  let failures = 0
+  let lastFailure: string | undefined
+  let lastRefusals = ''
   let lastAttempt = -Infinity
   let inFlight: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
-  const stop = new AbortController()
-  let discoveredJwksUrl: string | undefined
+  let closed = false
 
-  async function jwksUrl (): Promise<string> {
+  /** A get-jwks whose only allowed domain, and only path, is the JWKS URL's. */
+  function useJwksUrl (url: string): void {
+    if (url === jwksUrl) return
+    const { origin, pathname, search } = new URL(url)
+    domain = `${origin}/`
+    getJwks = buildGetJwks({
+      max: options.keyCacheMax * ALGORITHMS.length,
+      ttl: NO_EXPIRY,
+      issuersWhitelist: [domain],
+      jwksPath: `${pathname.slice(1)}${search}`,
+      fetchOptions: agent.fetchOptions as NonNullable<Parameters<typeof buildGetJwks>[0]>['fetchOptions']
+    })
+    jwksUrl = url
+    usable = new Map()
+  }
+
+  // The discovered jwks_uri is kept until a fetch fails: then the document is read again.
+  let discovered: string | undefined
+  let fetching = ''
+
+  async function locateJwks (): Promise<string> {
     if (options.jwksUrl !== undefined) return options.jwksUrl
-    if (discoveredJwksUrl !== undefined) return discoveredJwksUrl
-    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`
-    const { body } = await fetchJson(url, options.fetchTimeout, stop.signal)
-    const { issuer: named, jwks_uri: uri } = (body ?? {}) as { issuer?: unknown, jwks_uri?: unknown }
-    if (named !== issuer) throw new JwksFetchError(`${url} names another issuer`, false)
-    if (typeof uri !== 'string' || !/^https?:\/\/\S+$/.test(uri)) throw new JwksFetchError(`${url} has no http(s) jwks_uri`, false)
-    discoveredJwksUrl = uri
-    return uri
+    if (discovered !== undefined) return discovered
+    fetching = discoveryUrl(issuer)
+    discovered = checkedEndpoint(issuer, 'jwks_uri', (await fetchDiscovery(issuer, agent)).jwks_uri, options)
+    return discovered
+  }
+
+  /** Deletes `kid` from both get-jwks caches (`cache` first: its dispose hook moves entries into `staleCache`). */
+  function forget (kid: string): void {
+    for (const alg of ALGORITHMS) {
+      const cacheKey = getJwks!.generateCacheKey(alg, kid, domain)
+      getJwks!.cache.delete(cacheKey)
+      getJwks!.staleCache.delete(cacheKey)
+    }
+  }
+
+  /** Makes `keys` the set get-jwks answers from; an unchanged key keeps its entry (and the tokens cached against it). */
+  function install (keys: Map<string, UsableKey>): void {
+    for (const [kid, key] of usable) if (keys.get(kid)?.fingerprint !== key.fingerprint) forget(kid)
+    const next = new Map<string, UsableKey>()
+    for (const [kid, key] of keys) {
+      const kept = usable.get(kid)
+      if (kept?.fingerprint === key.fingerprint) { next.set(kid, kept); continue }
+      pems.set(key.jwk, key.pem)
+      for (const alg of key.algorithms) getJwks!.cache.set(getJwks!.generateCacheKey(alg, kid, domain), key.jwk as unknown as JWK)
+      next.set(kid, key)
+    }
+    usable = next
   }
 
   async function fetchKeySet (): Promise<number | undefined> {
-    const { body, maxAge } = await fetchJson(await jwksUrl(), options.fetchTimeout, stop.signal)
-    keys = parseKeySet(body, keys, options)
-    unknownKids.clear()
-    loaded = true
-    return maxAge
+    const url = await locateJwks()
+    fetching = url
+    const response = await fetch(url, agent.fetchOptions)
+    const { keys, refused } = usableKeys(await response.json(), options)
+    if (refused.join() !== lastRefusals) log.warn({ issuer, refused }, 'JWKS keys refused')
+    lastRefusals = refused.join()
+    useJwksUrl(url)
+    install(keys)
+    return maxAgeOf(response.headers.get('cache-control'))
   }
 
   function onFetched (maxAge: number | undefined): number {
-    lastError = undefined
+    if (lastFailure !== undefined) log.info({ issuer }, 'JWKS fetched again')
+    loaded = true
+    failures = 0
+    lastFailure = undefined
+    unknownKids.clear()
     counters.ok++
     const wanted = maxAge === undefined ? options.keyCacheTtl : maxAge * 1000
     return Math.min(Math.max(wanted, options.cooldown), options.keyCacheTtl)
   }
 
   function onFailed (err: unknown): number {
-    lastError = err as JwksFetchError // fetchJson and parseKeySet throw nothing else
-    discoveredJwksUrl = undefined // a failed fetch re-reads the discovery document next time
-    if (lastError.timedOut) counters.timedOut++
+    const { message, timedOut } = describeFailure(err, fetching)
+    discovered = undefined
+    if (timedOut) counters.timedOut++
     else counters.failed++
-    if (!stop.signal.aborted) {
-      log.warn({ issuer, err: lastError.message },
-        loaded ? 'JWKS fetch failed; the last keys stay in use' : 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds')
+    if (message !== lastFailure && !closed) {
+      log.warn({ issuer, err: message }, loaded ? 'JWKS fetch failed; the last keys stay in use' : 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds')
     }
-    return options.cooldown
+    lastFailure = message
+    failures++
+    return loaded ? options.cooldown : Math.min(FIRST_RETRY * 2 ** (failures - 1), LONGEST_FIRST_RETRY, options.cooldown)
   }
 
   function schedule (delay: number): void {
+    if (closed) return
     clearTimeout(timer)
-    if (stop.signal.aborted) return
     timer = setTimeout(refresh, delay).unref()
   }
 
@@ -86,35 +156,42 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, co
     return inFlight
   }
 
-  function retryAfterSeconds (): number {
-    return Math.max(1, Math.ceil((lastAttempt + options.cooldown - Date.now()) / 1000))
+  function unavailable (): Error {
+    const retryAfter = loaded ? Math.ceil((lastAttempt + options.cooldown - Date.now()) / 1000) : 1
+    return jwksUnavailable(`the issuer's keys cannot be fetched: ${lastFailure}`, Math.max(1, retryAfter))
   }
 
-  /** The key published under `kid` (format already checked), or a 401/503 verifier error. */
-  async function keyFor (kid: string): Promise<KeyEntry> {
-    const known = keys.get(kid)
-    if (known) return known
+  /** Waits for the fetch a kid missing from the set may cause; throws unless the kid is now published. */
+  async function lookUp (kid: string): Promise<void> {
     if (!unknownKids.has(kid)) {
       if (inFlight) await inFlight
       else if (Date.now() - lastAttempt >= options.cooldown) await refresh()
-      const fetched = keys.get(kid)
-      if (fetched) return fetched
-      if (lastError) throw jwksUnavailable(lastError.unreachable ? 'the issuer is unreachable' : 'the issuer\'s JWKS answer is unusable', retryAfterSeconds())
+      if (usable.has(kid)) return
+      if (lastFailure !== undefined) throw unavailable()
       unknownKids.set(kid, true)
     }
     throw tokenInvalid('unknown_kid', 'no published key has this kid')
   }
 
+  /** The PEM of the key published under `kid` for `alg`, resolved through get-jwks; else a 401/503 verifier error. */
+  async function publicKey (kid: string, alg: Algorithm): Promise<string> {
+    if (!usable.has(kid)) await lookUp(kid)
+    if (!usable.get(kid)!.algorithms.includes(alg)) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
+    // Served from the cache filled above, in this same tick: get-jwks never fetches here.
+    const jwk = await getJwks!.getJwk({ domain, alg, kid })
+    return pems.get(jwk)!
+  }
+
   return {
-    keyFor,
-    /** The entry now published under `kid`, if any (no fetch). */
-    current: (kid: string): KeyEntry | undefined => keys.get(kid),
+    publicKey,
+    /** The PEM now published under `kid`, if any (no fetch): a cached token is dead once it changes. */
+    current: (kid: string): string | undefined => usable.get(kid)?.pem,
     refresh,
     close (): void {
-      stop.abort() // ends a fetch in flight: no socket or timer outlives the app
+      closed = true
       clearTimeout(timer)
     },
-    get keysCached (): number { return keys.size },
+    get keysCached (): number { return usable.size },
     get unknownKidsCached (): number { return unknownKids.size },
     get loaded (): boolean { return loaded }
   }

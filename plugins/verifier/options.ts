@@ -2,7 +2,10 @@
 // checked at registration with a message that names the option.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { ALGORITHMS } from './jws.js'
+import { ALGORITHMS } from './algorithms.js'
+import type { VerifiedClaims } from './token-rules.js'
+
+const IDENTIFIER = '^[A-Za-z_$][A-Za-z0-9_$]*$'
 
 // A function, not a spread of one schema: declaration emit cannot name TypeBox's symbol keys.
 const httpUrl = (description: string) => Type.String({ pattern: '^https?://[^\\s]+$', description })
@@ -38,11 +41,35 @@ export const VerifierOptionsSchema = Type.Object({
   unknownKidCacheMax: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Default 1000. Most unknown kids remembered per issuer (the negative cache)' }),
   tokenCacheMax: Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'Default 0 (off). Verified tokens cached (keyed by the whole token); an entry never outlives `exp` nor its key' }),
   tokenCacheTtl: Type.Integer({ minimum: 1000, default: 60_000, description: 'Default 60000. Longest time (ms) a verified token stays cached' }),
-  realm: Type.String({ default: 'api', description: 'Default "api". The realm of the WWW-Authenticate challenge' })
+  realm: Type.String({ default: 'api', description: 'Default "api". The realm of the WWW-Authenticate challenge' }),
+  discoveryOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
+    default: [],
+    description: 'Default []. Origins besides the issuer\'s own that a discovery document may name for jwks_uri'
+  }),
+  revocations: Type.Union([Type.Literal(false), Type.Object({
+    feedUrl: Type.Optional(httpUrl('The revocation feed when `issuer` is a string. Default: the `revocation_feed_endpoint` its discovery document advertises')),
+    failClosedAfter: Type.Optional(Type.Integer({ minimum: 0, description: 'Refuse tokens (503) once the feed has been unreachable this many ms. Default: never (keep the last set)' })),
+    idleTimeout: Type.Optional(Type.Integer({ minimum: 1000, description: 'Default 45000. A feed silent this long (no event, no keep-alive) is reconnected' }))
+  }, { additionalProperties: false })], {
+    default: {},
+    description: 'Default {}: follow the issuer\'s revocation feed when it advertises one. false: never'
+  }),
+  // Passed to @fastify/jwt as they are.
+  cookie: Type.Optional(Type.Object({
+    cookieName: Type.String({ minLength: 1 }),
+    signed: Type.Boolean({ default: false })
+  }, { additionalProperties: false, description: 'Also read the token from this cookie (needs @fastify/cookie); the Authorization header wins' })),
+  namespace: Type.Optional(Type.String({ pattern: IDENTIFIER, description: '@fastify/jwt namespace: request.<namespace>JwtVerify(), fastify.jwt.<namespace>, beside an app\'s own @fastify/jwt' })),
+  jwtVerify: Type.Optional(Type.String({ pattern: IDENTIFIER, description: 'With namespace: the name of the request\'s verify method' })),
+  jwtDecode: Type.Optional(Type.String({ pattern: IDENTIFIER, description: 'With namespace: the name of the request\'s decode method' })),
+  decoratorName: Type.Optional(Type.String({ pattern: IDENTIFIER, description: 'Default "user". The request property that holds the verified token' }))
 }, { additionalProperties: false })
 
 export type VerifierOptions = Static<typeof VerifierOptionsSchema>
-export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'> & Partial<VerifierOptions>
+export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'> & Partial<VerifierOptions> & {
+  /** @fastify/jwt's formatUser: what `request.user` holds, made from the verified (frozen) claims. */
+  formatUser?: (claims: VerifiedClaims) => unknown
+}
 
 // Keys Fastify itself accepts in register options; not ours to refuse.
 const FASTIFY_REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
@@ -52,7 +79,8 @@ function fail (option: string, message: string): never {
 }
 
 /** Options with defaults applied, or a TypeError naming the first bad option. */
-export function checkOptions (options: VerifierPluginOptions): VerifierOptions {
+export function checkOptions ({ formatUser, ...options }: VerifierPluginOptions): VerifierOptions & Pick<VerifierPluginOptions, 'formatUser'> {
+  if (formatUser !== undefined && typeof formatUser !== 'function') fail('formatUser', 'must be a function')
   const copy: Record<string, unknown> = structuredClone({ ...options })
   for (const key of FASTIFY_REGISTER_KEYS) delete copy[key]
   const withDefaults = Value.Default(VerifierOptionsSchema, copy)
@@ -67,8 +95,14 @@ export function checkOptions (options: VerifierPluginOptions): VerifierOptions {
     fail('jwksUrl', 'set jwksUrl per issuer when issuer is an array')
   }
   if (checked.cooldown > checked.keyCacheTtl) fail('cooldown', 'must not be greater than keyCacheTtl')
+  if (Array.isArray(checked.issuer) && checked.revocations !== false && checked.revocations.feedUrl !== undefined) {
+    fail('revocations.feedUrl', 'set only with a single issuer (several issuers: each one\'s discovery document names its feed)')
+  }
+  if (checked.namespace === undefined && (checked.jwtVerify ?? checked.jwtDecode) !== undefined) {
+    fail(checked.jwtVerify !== undefined ? 'jwtVerify' : 'jwtDecode', 'needs a namespace (@fastify/jwt renames its methods only then)')
+  }
   trustedIssuers(checked)
-  return checked
+  return { ...checked, formatUser }
 }
 
 /** The configured issuers, each with its fixed JWKS URL (undefined: found by discovery). */

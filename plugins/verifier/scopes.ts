@@ -1,29 +1,27 @@
 // Route guards after `authenticate`: a scope (RFC 6750 §3.1 insufficient_scope, 403) or a role.
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import { bearerChallenge, insufficientScope } from './errors.js'
+// The plugin's onError hook adds the WWW-Authenticate challenge naming what is needed.
+import type { FastifyRequest } from 'fastify'
+import { insufficientScope } from './errors.js'
 
-type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+type Guard = (request: FastifyRequest) => Promise<void>
 
-/** Scopes: every one of `needed`; roles: any one. Else 403 with the challenge naming what is needed. */
-function guard (realm: string, reason: 'insufficient_scope' | 'insufficient_role', needed: string[], granted: (request: FastifyRequest) => readonly string[]): Guard {
+/** Scopes: every one of `needed`; roles: any one. Else 403 naming what is needed. */
+function guard (reason: 'insufficient_scope' | 'insufficient_role', needed: string[], granted: (request: FastifyRequest) => readonly string[]): Guard {
   if (needed.length === 0 || needed.some((name) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(name))) {
     throw new TypeError(`verifier: ${reason === 'insufficient_scope' ? 'requireScope' : 'requireRole'} needs names of printable characters without spaces, quotes or backslashes`)
   }
-  return async function checkGrant (request, reply) {
+  return async function checkGrant (request) {
     const have = granted(request)
     const allowed = reason === 'insufficient_scope' ? needed.every((name) => have.includes(name)) : needed.some((name) => have.includes(name))
-    if (allowed) return
-    const error = insufficientScope(reason, needed)
-    reply.header('www-authenticate', bearerChallenge(error, realm)!)
-    throw error
+    if (!allowed) throw insufficientScope(reason, needed)
   }
 }
 
-export function scopeGuards (realm: string) {
+export function scopeGuards () {
   return {
     /** preHandler (after authenticate): the token's `scope` must hold every one of `scopes`. */
-    requireScope: (...scopes: string[]): Guard => guard(realm, 'insufficient_scope', scopes, (request) => request.user.scope.split(' ')),
+    requireScope: (...scopes: string[]): Guard => guard('insufficient_scope', scopes, (request) => request.user.scope.split(' ')),
     /** preHandler (after authenticate): the token's `roles` must hold at least one of `roles`. */
-    requireRole: (...roles: string[]): Guard => guard(realm, 'insufficient_role', roles, (request) => request.user.roles ?? [])
+    requireRole: (...roles: string[]): Guard => guard('insufficient_role', roles, (request) => request.user.roles ?? [])
   }
 }

@@ -4,6 +4,7 @@
 import t from 'tap'
 import pino from 'pino'
 import { createIssuerKeys } from '../../plugins/verifier/issuer-keys.js'
+import { createKeyAgent } from '../../plugins/verifier/key-agent.js'
 import { buildVerifierApp, callWith, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
 
 /** `token` with its header's kid replaced: cheap junk that is a well-formed JWT. */
@@ -61,26 +62,32 @@ t.test('random-kid flood with a key change in the middle', async (t) => {
   t.equal(stats.jwksLoaded, true)
 })
 
-t.test('the same unknown kid sent again costs no fetch, even after the cooldown', async (t) => {
+t.test('an unknown kid is answered from the negative cache for one cooldown, then looked up again', async (t) => {
   const key = makeKey()
   const jwks = await startJwksServer(t, [key])
-  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, cooldown: 100 })
-  const stranger = signToken({ ...key, kid: randomKid() }, jwks.url)
-  t.equal((await callWith(app, stranger)).statusCode, 401)
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, cooldown: 200 })
+  await sleep(250) // past the cooldown of the warm-up fetch
+  const early = makeKey()
+  const stranger = signToken(early, jwks.url)
+  t.equal((await callWith(app, stranger)).statusCode, 401, 'a kid nobody published yet: one fetch, then 401')
   const fetches = jwks.fetches
-  await sleep(150)
   t.equal((await callWith(app, stranger)).statusCode, 401)
-  t.equal(jwks.fetches, fetches, 'answered from the negative cache')
+  t.equal(jwks.fetches, fetches, 'the same kid within the cooldown: answered from the negative cache')
   t.equal(app.verifier.stats().unknownKidsCached, 1)
+  jwks.keys.push(early.jwk) // the key is published after the junk token came in
+  await sleep(250)
+  t.equal((await callWith(app, stranger)).statusCode, 200, 'once the cooldown has passed, the kid is looked up again and found')
+  t.equal(jwks.fetches, fetches + 1)
 })
 
 t.test('a refresh while a fetch is in flight (the background timer, say) joins it: one fetch', async (t) => {
   const jwks = await startJwksServer(t, [makeKey()])
   const counters = { ok: 0, failed: 0, timedOut: 0 }
+  const agent = createKeyAgent({ deadline: 1000, timeout: 1000, maxBytes: 1e6, contentType: /json/ }, 'application/json')
   const keys = createIssuerKeys(jwks.url,
-    { jwksUrl: jwks.jwksUrl, algorithms: ['RS256'], keyCacheMax: 50, fetchTimeout: 1000, cooldown: 1000, keyCacheTtl: 300_000, unknownKidCacheMax: 10 },
-    counters, pino({ enabled: false }))
-  t.teardown(() => keys.close())
+    { jwksUrl: jwks.jwksUrl, algorithms: ['RS256'], keyCacheMax: 50, allowedOrigins: [], cooldown: 1000, keyCacheTtl: 300_000, unknownKidCacheMax: 10 },
+    agent, counters, pino({ enabled: false }))
+  t.teardown(() => { keys.close(); return agent.close() })
   const first = keys.refresh()
   t.equal(keys.refresh(), first, 'the same promise')
   await first

@@ -8,7 +8,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import { createSigner } from 'fast-jwt'
 import type { Test } from 'tap'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
-import type { Algorithm } from '../../plugins/verifier/jws.js'
+import type { Algorithm } from '../../plugins/verifier/algorithms.js'
 import { errorHandler } from '../../services/shared/error-handler.js'
 
 export interface TestKey {
@@ -67,6 +67,59 @@ export async function startJwksServer (t: Test, keys: TestKey[] = []) {
   return Object.assign(state, { url, jwksUrl: `${url}/.well-known/jwks.json`, server })
 }
 
+export interface FeedEvent { id: number, hash: string, exp: number }
+
+/**
+ * An issuer on loopback with a discovery document, a JWKS and a revocation feed (Server-Sent
+ * Events, resumable with Last-Event-ID). `publish` revokes, `cut` drops every follower, `down`
+ * refuses new ones.
+ */
+export async function startFeedIssuer (t: Test, keys: TestKey[], advertise = true) {
+  const events: FeedEvent[] = []
+  const followers = new Set<ServerResponse>()
+  const state = { down: false, discoveryDown: false, connections: 0, lastEventIds: [] as Array<string | undefined> }
+  const write = (res: ServerResponse, event: FeedEvent) => res.write(`id: ${event.id}\nevent: revoked\ndata: ${JSON.stringify({ hash: event.hash, exp: event.exp })}\n\n`)
+  const server = createHttpServer((req, res) => {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    if (req.url === '/.well-known/openid-configuration') {
+      if (state.discoveryDown) return res.writeHead(503).end()
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        issuer: url, jwks_uri: `${url}/jwks`, ...(advertise && { revocation_feed_endpoint: `${url}/revocations` })
+      }))
+    }
+    if (req.url === '/jwks') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: keys.map((key) => key.jwk) }))
+    if (state.down) return res.writeHead(503).end()
+    state.connections++
+    const after = req.headers['last-event-id'] as string | undefined
+    state.lastEventIds.push(after)
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+    for (const event of events) if (after === undefined || event.id > Number(after)) write(res, event)
+    res.write(`event: synced\ndata: {"id":"${events.at(-1)?.id ?? ''}"}\n\n`)
+    followers.add(res)
+    res.on('close', () => followers.delete(res))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  return Object.assign(state, {
+    url,
+    events,
+    followers: () => followers.size,
+    /** Revokes `hash` until `exp` (unix seconds), live to every follower. */
+    publish (hash: string, exp = Math.floor(Date.now() / 1000) + 600): FeedEvent {
+      const event = { id: events.length + 1, hash, exp }
+      events.push(event)
+      for (const res of followers) write(res, event)
+      return event
+    },
+    cut (): void { for (const res of followers) res.destroy() },
+    /** Ends every follower's stream as a server would when it closes. */
+    end (): void { for (const res of followers) res.end() },
+    /** Writes `text` as it is to every follower. */
+    send (text: string): void { for (const res of followers) res.write(text) }
+  })
+}
+
 /** A server that accepts connections and never answers; `pending()` counts open connections that sent a request. */
 export async function startHungServer (t: Test) {
   const sockets = new Set<Socket>()
@@ -88,11 +141,14 @@ export function reasonsOf (app: object): string[] {
   return refusals.get(app)!
 }
 
-/** A bare Fastify app with only the verifier and one protected route, GET /p. */
+/**
+ * A bare Fastify app with only the verifier and one protected route, GET /p. Revocations are off
+ * unless asked for: these servers publish no feed, and a discovery request would count as a fetch.
+ */
 export async function buildVerifierApp (t: Test, options: VerifierPluginOptions, logger: FastifyServerOptions['logger'] = false) {
   const app = Fastify({ logger })
   app.setErrorHandler(errorHandler)
-  await app.register(verifier, options)
+  await app.register(verifier, { revocations: false, ...options })
   app.get('/p', { onRequest: app.authenticate }, async (request) => ({ sub: request.user.sub }))
   const reasons: string[] = []
   refusals.set(app, reasons)

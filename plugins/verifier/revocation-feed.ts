@@ -1,0 +1,115 @@
+// Follows an issuer's revocation feed: Server-Sent Events (WHATWG HTML §9.2) of `revoked` events
+// `{ hash, exp }` with increasing ids, a `synced` event once everything up to now was sent, and
+// keep-alive comments. Connecting without an id replays every live revocation (the snapshot); a
+// reconnect sends `Last-Event-ID` and gets only what it missed. While the feed is unreachable the
+// set keeps what it has and the follower reconnects with backoff (250 ms, doubling up to 10 s);
+// `failClosedAfter` makes the verifier refuse tokens once it has been gone that long.
+import type { FastifyBaseLogger } from 'fastify'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { checkedEndpoint, discoveryUrl, fetchDiscovery, type DiscoveryRules } from './discovery.js'
+import { describeFailure, type KeyAgent } from './key-agent.js'
+import type { RevocationSet } from './revocation-set.js'
+
+export interface FeedOptions extends DiscoveryRules {
+  /** The feed's URL; undefined: the `revocation_feed_endpoint` of the issuer's discovery document. */
+  feedUrl: string | undefined
+  /** Milliseconds without the feed after which tokens are refused; undefined: never. */
+  failClosedAfter: number | undefined
+  /** How often a discovery document without a feed is read again, in ms. */
+  rediscoverEvery: number
+}
+
+const FIRST_RETRY = 250
+const LONGEST_RETRY = 10_000
+const HASH = /^[A-Za-z0-9_-]{43}$/
+// Far more than one event; a stream that buffers more without a blank line is broken.
+const MAX_EVENT_CHARS = 64 * 1024
+
+export function createRevocationFeed (issuer: string, options: FeedOptions, set: RevocationSet, agents: { json: KeyAgent, stream: KeyAgent }, log: FastifyBaseLogger) {
+  let url = options.feedUrl
+  let lastEventId: string | undefined
+  let following = options.feedUrl !== undefined
+  let synced = false
+  let gone: number | undefined = Date.now() // since when the set may be missing revocations
+  let failures = 0
+  let lastFailure: string | undefined
+  let timer: NodeJS.Timeout | undefined
+  const stop = new AbortController()
+
+  function onEvent ({ event, id, data }: EventSourceMessage): void {
+    if (event === 'synced') {
+      if (!synced) log.info({ issuer, revocations: set.size }, 'revocation feed followed')
+      synced = true
+      gone = undefined
+      failures = 0
+      lastFailure = undefined
+      return
+    }
+    if (event !== 'revoked') return
+    const revoked = JSON.parse(data) as { hash?: unknown, exp?: unknown }
+    if (typeof revoked.hash !== 'string' || !HASH.test(revoked.hash) || typeof revoked.exp !== 'number') throw new Error(`a revoked event without a hash and an exp: ${data.slice(0, 200)}`)
+    set.add(revoked.hash, revoked.exp)
+    if (id !== undefined) lastEventId = id
+  }
+
+  async function locate (): Promise<string | undefined> {
+    if (url !== undefined) return url
+    const advertised = (await fetchDiscovery(issuer, agents.json)).revocation_feed_endpoint
+    if (advertised === undefined) return undefined
+    url = checkedEndpoint(issuer, 'revocation_feed_endpoint', advertised, options)
+    following = true
+    return url
+  }
+
+  async function readStream (feed: string): Promise<void> {
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...(lastEventId !== undefined && { 'last-event-id': lastEventId }) }
+    const response = await fetch(feed, { ...agents.stream.fetchOptions, headers, signal: stop.signal })
+    let failure: unknown
+    const parser = createParser({ onEvent: (event) => { try { onEvent(event) } catch (err) { failure ??= err } }, maxBufferSize: MAX_EVENT_CHARS })
+    const decoder = new TextDecoder()
+    for await (const chunk of response.body!) {
+      parser.feed(decoder.decode(chunk, { stream: true }))
+      if (failure) throw failure
+    }
+    throw new Error(`${feed} ended the stream`)
+  }
+
+  async function connect (): Promise<void> {
+    let target = url ?? discoveryUrl(issuer)
+    try {
+      const feed = await locate()
+      if (feed === undefined) return schedule(options.rediscoverEvery)
+      target = feed
+      await readStream(feed)
+    } catch (err) {
+      if (stop.signal.aborted) return
+      const { message } = describeFailure(err, target)
+      if (message !== lastFailure) log.warn({ issuer, err: message }, `revocation feed lost; ${set.size} revocations kept, reconnecting`)
+      lastFailure = message
+      if (synced) gone = Date.now()
+      synced = false
+      schedule(Math.min(FIRST_RETRY * 2 ** failures++, LONGEST_RETRY))
+    }
+  }
+
+  function schedule (delay: number): void {
+    if (!stop.signal.aborted) timer = setTimeout(connect, delay).unref()
+  }
+
+  return {
+    start: connect,
+    /** Whether the feed has been gone longer than `failClosedAfter` (tokens must then be refused). */
+    failedClosed (): boolean {
+      return following && options.failClosedAfter !== undefined && gone !== undefined && Date.now() - gone > options.failClosedAfter
+    },
+    close (): void {
+      stop.abort()
+      clearTimeout(timer)
+    },
+    status () {
+      return { following, synced, lastEventId, goneSeconds: gone === undefined || !following ? 0 : (Date.now() - gone) / 1000 }
+    }
+  }
+}
+
+export type RevocationFeed = ReturnType<typeof createRevocationFeed>

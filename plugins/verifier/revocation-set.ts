@@ -1,0 +1,45 @@
+// The live revocations of one issuer, as the digests its feed publishes: SHA-256 over `sid:<sid>`
+// or `jti:<jti>`, so the feed names no user or client and can be as public as the JWKS. Each
+// entry leaves once the tokens it kills have expired: the set is bounded by the live revocations.
+import { createHash } from 'node:crypto'
+
+/** The feed's digest of one claim value (base64url, no padding). */
+export function revocationHash (claim: 'sid' | 'jti', value: string): string {
+  return createHash('sha256').update(`${claim}:${value}`).digest('base64url')
+}
+
+/** The digests a token is refused by: its session's and its own. */
+export function tokenHashes (claims: { sid?: string, jti: string }): string[] {
+  return claims.sid === undefined ? [revocationHash('jti', claims.jti)] : [revocationHash('sid', claims.sid), revocationHash('jti', claims.jti)]
+}
+
+const SWEEP_EVERY = 60_000
+
+export function createRevocationSet (clockTolerance: number) {
+  // digest -> unix seconds after which no token it kills can still be accepted
+  const entries = new Map<string, number>()
+
+  /** Unix seconds: an entry whose exp is before this kills no token that could still be accepted. */
+  const horizon = () => Date.now() / 1000 - clockTolerance
+
+  function sweep (): void {
+    const now = horizon()
+    for (const [hash, exp] of entries) if (exp < now) entries.delete(hash)
+  }
+  const timer = setInterval(sweep, SWEEP_EVERY).unref()
+
+  return {
+    add (hash: string, exp: number): void {
+      if (exp >= horizon()) entries.set(hash, Math.max(exp, entries.get(hash) ?? 0))
+    },
+    /** Whether any of `hashes` is revoked. */
+    revokes (hashes: readonly string[]): boolean {
+      return hashes.some((hash) => entries.has(hash))
+    },
+    sweep,
+    close: () => clearInterval(timer),
+    get size (): number { return entries.size }
+  }
+}
+
+export type RevocationSet = ReturnType<typeof createRevocationSet>

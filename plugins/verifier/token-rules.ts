@@ -1,0 +1,104 @@
+// The checks the verifier makes around @fastify/jwt and fast-jwt, each failure one of our errors
+// with its reason: where the token comes from, what in its header picks the key (before any key
+// lookup, so junk never causes a fetch), and the claims once fast-jwt has checked the signature.
+// They are ours because @fastify/jwt folds every claim failure into one code (or lets fast-jwt's
+// through as a 500), and fast-jwt's own `typ` check refuses `application/at+jwt` (RFC 9068 §4).
+import type { FastifyRequest } from 'fastify'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { ACCESS_TOKEN_TYPE, AccessTokenClaimsSchema, type AccessTokenClaims } from '../shared/claims.js'
+import type { Algorithm } from './algorithms.js'
+import { tokenExpired, tokenInvalid, tokenMissing } from './errors.js'
+import { KID_PATTERN } from './usable-keys.js'
+
+const claimsChecker = TypeCompiler.Compile(AccessTokenClaimsSchema)
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+// Three base64url parts (RFC 7515 §7.1); fast-jwt decodes them, we only refuse other spellings.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)$/
+
+/** `token` if it is spelled as a compact JWS, with the one spelling of its signature's bytes. */
+function wellFormed (token: string): string {
+  const signature = COMPACT_JWS.exec(token)?.[1]
+  // The spare bits of the last base64url character would otherwise give each token up to 16 spellings.
+  if (signature === undefined || Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+    throw tokenInvalid('malformed', 'the token is not a well-formed JWT')
+  }
+  return token
+}
+
+export interface TokenCookie {
+  cookieName: string
+  signed: boolean
+}
+
+type CookieRequest = FastifyRequest & {
+  cookies?: Record<string, string | undefined>
+  unsignCookie?: (value: string) => { valid: boolean, value: string | null }
+}
+
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), else of `cookie` when configured.
+ * Another scheme counts as no token. @fastify/jwt calls this as its `extractToken`.
+ */
+export function extractToken (request: FastifyRequest, cookie: TokenCookie | undefined): string {
+  const authorization = request.headers.authorization
+  if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
+    const match = BEARER.exec(authorization)
+    if (!match) throw tokenInvalid('malformed', 'the Authorization header is malformed')
+    return wellFormed(match[1]!)
+  }
+  const raw = cookie && (request as CookieRequest).cookies?.[cookie.cookieName]
+  if (!raw) throw tokenMissing()
+  if (!cookie.signed) return wellFormed(raw)
+  const { valid, value } = (request as CookieRequest).unsignCookie!(raw)
+  if (!valid) throw tokenInvalid('malformed', 'the token cookie\'s signature is invalid')
+  return wellFormed(value!)
+}
+
+export interface DecodedToken {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+}
+
+/** What picks the key: alg, typ, crit, kid and iss; checked before any key lookup. */
+export function checkHeader ({ header, payload }: DecodedToken, algorithms: readonly Algorithm[], issuers: ReadonlySet<string>) {
+  if (!algorithms.includes(header.alg as Algorithm)) throw tokenInvalid('alg_not_allowed', 'the algorithm is not allowed')
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase().replace(/^application\//, '') !== ACCESS_TOKEN_TYPE) {
+    throw tokenInvalid('wrong_type', `the typ header is not ${ACCESS_TOKEN_TYPE}`)
+  }
+  // RFC 7515 §4.1.11: a token may not be accepted unless every extension it marks critical is
+  // understood, and this verifier understands none.
+  if (header.crit !== undefined) throw tokenInvalid('malformed', 'the token has critical header extensions')
+  if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw tokenInvalid('bad_kid', 'the kid header is missing or malformed')
+  if (typeof payload.iss !== 'string' || !issuers.has(payload.iss)) throw tokenInvalid('wrong_issuer', 'the issuer is not trusted')
+  return { alg: header.alg as Algorithm, kid: header.kid, iss: payload.iss }
+}
+
+export interface ClaimRules {
+  audience: readonly string[]
+  /** Seconds of clock skew allowed on exp, nbf and iat. */
+  clockTolerance: number
+}
+
+/** Claim types, then time (exp, nbf, iat) and audience; `iss` was checked with the header. */
+export function checkClaims (claims: Record<string, unknown>, rules: ClaimRules): AccessTokenClaims {
+  if (!claimsChecker.Check(claims)) {
+    const first = claimsChecker.Errors(claims).First()!
+    throw tokenInvalid('bad_claims', `claim ${first.path.slice(1)} ${first.message}`)
+  }
+  const now = Date.now() / 1000
+  if (claims.exp + rules.clockTolerance < now) throw tokenExpired()
+  if (claims.nbf !== undefined && claims.nbf - rules.clockTolerance > now) throw tokenInvalid('not_yet_valid', 'the token is not valid yet')
+  if (claims.iat - rules.clockTolerance > now) throw tokenInvalid('not_yet_valid', 'the token was issued in the future')
+  const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud
+  if (!audiences.some((aud) => rules.audience.includes(aud))) throw tokenInvalid('wrong_audience', 'the audience is not accepted')
+  return claims
+}
+
+export type VerifiedClaims = Readonly<Omit<AccessTokenClaims, 'aud' | 'roles'> & { aud: string | readonly string[], roles?: readonly string[] }>
+
+/** The claims, frozen with their arrays: one route cannot change what the next request is handed. */
+export function frozen (claims: AccessTokenClaims): VerifiedClaims {
+  if (Array.isArray(claims.aud)) Object.freeze(claims.aud)
+  if (claims.roles) Object.freeze(claims.roles)
+  return Object.freeze(claims)
+}

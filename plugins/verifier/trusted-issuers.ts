@@ -1,0 +1,89 @@
+// Every trusted issuer with what the verifier keeps of it: its keys (issuer-keys.ts) and, unless
+// revocations are off, the revocations its feed publishes (revocation-feed.ts). Two HTTP clients
+// serve them all: one for JSON (JWKS and discovery, each request under a hard deadline) and one
+// for the feed's event stream (no deadline, but a longest silence).
+import type { FastifyBaseLogger } from 'fastify'
+import { revocationsUnavailable, tokenInvalid } from './errors.js'
+import { createIssuerKeys, type FetchCounters, type IssuerKeys } from './issuer-keys.js'
+import { createKeyAgent } from './key-agent.js'
+import type { VerifierOptions } from './options.js'
+import { createRevocationFeed, type RevocationFeed } from './revocation-feed.js'
+import { createRevocationSet, type RevocationSet } from './revocation-set.js'
+
+// A real JWKS is a few KB; a larger answer is a wrong endpoint, and reading it would cost memory.
+const JWKS_MAX_BYTES = 256 * 1024
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
+const EVENT_STREAM = /^text\/event-stream\s*(;|$)/i
+const FEED_IDLE_TIMEOUT = 45_000
+
+export interface TrustedIssuer {
+  keys: IssuerKeys
+  revocations?: { set: RevocationSet, feed: RevocationFeed }
+}
+
+/** Throws when `issuer` revoked a token with these digests, or its feed is gone past `failClosedAfter`. */
+export function refuseRevoked ({ revocations }: TrustedIssuer, hashes: readonly string[]): void {
+  if (!revocations) return
+  if (revocations.feed.failedClosed()) throw revocationsUnavailable(1)
+  if (revocations.set.revokes(hashes)) throw tokenInvalid('revoked', 'the token has been revoked')
+}
+
+export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: string }>, options: VerifierOptions, log: FastifyBaseLogger) {
+  const counters: FetchCounters = { ok: 0, failed: 0, timedOut: 0 }
+  const json = createKeyAgent({ deadline: options.fetchTimeout, timeout: options.fetchTimeout, maxBytes: JWKS_MAX_BYTES, contentType: JSON_TYPE }, 'application/jwk-set+json, application/json')
+  const { revocations } = options
+  const stream = revocations === false
+    ? undefined
+    : createKeyAgent({ deadline: undefined, timeout: options.fetchTimeout, idleTimeout: revocations.idleTimeout ?? FEED_IDLE_TIMEOUT, maxBytes: Infinity, contentType: EVENT_STREAM }, 'text/event-stream')
+
+  function trust (issuer: string, jwksUrl: string | undefined): TrustedIssuer {
+    const keys = createIssuerKeys(issuer, { ...options, jwksUrl, allowedOrigins: options.discoveryOrigins }, json, counters, log)
+    // A feed is found through the issuer's URL (or configured): an issuer that is no URL has none.
+    if (revocations === false || (revocations.feedUrl === undefined && !/^https?:\/\//.test(issuer))) return { keys }
+    const set = createRevocationSet(options.clockTolerance)
+    const feed = createRevocationFeed(issuer, {
+      feedUrl: revocations.feedUrl, failClosedAfter: revocations.failClosedAfter, rediscoverEvery: options.keyCacheTtl, allowedOrigins: options.discoveryOrigins
+    }, set, { json, stream: stream! }, log)
+    return { keys, revocations: { set, feed } }
+  }
+
+  const issuers = new Map(list.map(({ issuer, jwksUrl }) => [issuer, trust(issuer, jwksUrl)]))
+  const all = [...issuers.values()]
+  const feeds = all.flatMap((issuer) => issuer.revocations ? [issuer.revocations] : [])
+
+  return {
+    /** The issuer a token's (already checked) `iss` names. */
+    get: (iss: string) => issuers.get(iss)!,
+    names: new Set(issuers.keys()),
+    /** Loads the keys and starts following the feeds; failures are retried in the background. */
+    start (): void {
+      for (const { keys } of all) keys.refresh()
+      for (const { feed } of feeds) feed.start()
+    },
+    /** Ends fetches and streams in flight: no socket or timer outlives the app. */
+    async close (): Promise<void> {
+      for (const { keys } of all) keys.close()
+      for (const { set, feed } of feeds) { feed.close(); set.close() }
+      await Promise.all([json.close(), stream?.close()])
+    },
+    /** Counters and cache sizes, for metrics and readiness. */
+    stats () {
+      const status = feeds.map(({ feed }) => feed.status())
+      return {
+        jwksFetches: { ...counters },
+        keysCached: all.reduce((sum, { keys }) => sum + keys.keysCached, 0),
+        unknownKidsCached: all.reduce((sum, { keys }) => sum + keys.unknownKidsCached, 0),
+        jwksLoaded: all.some(({ keys }) => keys.loaded),
+        revocations: {
+          /** Feeds followed, and of those, connected and caught up. */
+          feeds: status.filter((one) => one.following).length,
+          synced: status.filter((one) => one.synced).length,
+          /** Live revocations held. */
+          entries: feeds.reduce((sum, { set }) => sum + set.size, 0),
+          /** The longest time a followed feed has been unreachable (0 when every one is synced). */
+          goneSeconds: Math.max(0, ...status.map((one) => one.goneSeconds))
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// The verifier follows its issuer's revocation feed: a revoked session or token is 401 `revoked`
+// with no call per request, cached tokens included; a verifier that starts late gets the snapshot,
+// one that reconnects gets what it missed; the feed down keeps the last set, and failClosedAfter
+// refuses tokens once it has been gone that long.
+import { randomUUID } from 'node:crypto'
+import t, { type Test } from 'tap'
+import { revocationHash } from '../../plugins/verifier/revocation-set.js'
+import { captureLogs } from '../helper.js'
+import { buildVerifierApp, callWith, makeKey, signToken, sleep, startFeedIssuer } from './helpers.js'
+
+const key = makeKey()
+
+async function until (condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 250 && !condition(); i++) await sleep(20)
+  if (!condition()) throw new Error(`timed out waiting for ${what}`)
+}
+
+async function follower (t: Test, issuer: { url: string }, extra: Record<string, unknown> = {}) {
+  const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', discovery: true, revocations: {}, ...extra })
+  await until(() => app.verifier.stats().revocations.synced === 1, 'the feed')
+  return app
+}
+
+t.test('a revoked session, or one revoked token, is refused at once; the rest still pass', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const app = await follower(t, issuer, { tokenCacheMax: 100 })
+  const sid = randomUUID()
+  const sessionTokens = [signToken(key, issuer.url, { sid }), signToken(key, issuer.url, { sid })]
+  const lone = signToken(key, issuer.url, { sid: randomUUID() })
+  const other = signToken(key, issuer.url, { sid: randomUUID() })
+  for (const token of [...sessionTokens, lone, other]) t.equal((await callWith(app, token)).statusCode, 200, 'valid (and now cached)')
+  issuer.publish(revocationHash('sid', sid))
+  issuer.publish(revocationHash('jti', JSON.parse(Buffer.from(lone.split('.')[1]!, 'base64url').toString()).jti))
+  await until(() => app.verifier.stats().revocations.entries === 2, 'both events')
+  for (const token of [...sessionTokens, lone]) {
+    const refused = await callWith(app, token)
+    t.equal(refused.statusCode, 401)
+    t.equal(refused.json().code, 'AUTH_TOKEN_INVALID')
+    t.match(refused.headers['www-authenticate'], /error="invalid_token", error_description="The access token is invalid: the token has been revoked"/)
+  }
+  t.equal((await callWith(app, other)).statusCode, 200, 'another session is untouched')
+  t.match(app.verifier.stats().revocations, { feeds: 1, synced: 1, entries: 2, goneSeconds: 0 })
+})
+
+t.test('a verifier started after the revocation gets it from the snapshot', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const sid = randomUUID()
+  issuer.publish(revocationHash('sid', sid))
+  issuer.publish(revocationHash('sid', randomUUID()), Math.floor(Date.now() / 1000) - 3600) // long expired: dropped on the sweep
+  const app = await follower(t, issuer)
+  t.equal((await callWith(app, signToken(key, issuer.url, { sid }))).statusCode, 401)
+  t.equal(issuer.lastEventIds[0], undefined, 'the first connection asks for everything')
+})
+
+t.test('a reconnecting verifier resumes with Last-Event-ID and misses nothing', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const app = await follower(t, issuer)
+  issuer.publish(revocationHash('sid', randomUUID()))
+  await until(() => app.verifier.stats().revocations.entries === 1, 'the first event')
+  issuer.down = true
+  issuer.cut()
+  await until(() => app.verifier.stats().revocations.synced === 0, 'the loss')
+  const missed = Array.from({ length: 3 }, () => randomUUID())
+  for (const sid of missed) issuer.publish(revocationHash('sid', sid))
+  t.equal((await callWith(app, signToken(key, issuer.url, { sid: missed[0] }))).statusCode, 200, 'not known yet: the feed is down')
+  issuer.down = false
+  await until(() => app.verifier.stats().revocations.synced === 1, 'the reconnection')
+  t.equal(issuer.lastEventIds.at(-1), '1', 'resumed after the last event it had')
+  for (const sid of missed) t.equal((await callWith(app, signToken(key, issuer.url, { sid }))).statusCode, 401)
+  t.equal(app.verifier.stats().revocations.entries, 4)
+})
+
+t.test('a stream that ends, or sends an event it cannot read, is followed again from where it was', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const logs = captureLogs('warn')
+  const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', discovery: true, revocations: {} }, logs.logger)
+  await until(() => app.verifier.stats().revocations.synced === 1, 'the feed')
+  issuer.publish(revocationHash('sid', randomUUID()))
+  await until(() => app.verifier.stats().revocations.entries === 1, 'the first event')
+  issuer.end()
+  await until(() => issuer.connections === 2 && issuer.followers() === 1, 'a reconnection after the end')
+  issuer.send('event: something-newer\ndata: {}\n\n') // an event type it does not know is skipped
+  issuer.send('event: revoked\ndata: {"hash":"not-a-digest"}\n\n')
+  await until(() => issuer.connections === 3 && issuer.followers() === 1, 'a reconnection after the bad event')
+  t.same(issuer.lastEventIds, [undefined, '1', '1'])
+  t.match(logs.lines.map((line) => line.err), [/ended the stream/, /a revoked event without a hash and an exp/])
+})
+
+t.test('the feed down keeps the last set; failClosedAfter refuses tokens once it is gone that long', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const sid = randomUUID()
+  issuer.publish(revocationHash('sid', sid))
+  const open = await follower(t, issuer)
+  const closed = await follower(t, issuer, { revocations: { failClosedAfter: 300 } })
+  issuer.down = true
+  issuer.cut()
+  await until(() => open.verifier.stats().revocations.synced === 0 && closed.verifier.stats().revocations.synced === 0, 'the loss')
+  const fresh = signToken(key, issuer.url, { sid: randomUUID() })
+  t.equal((await callWith(open, signToken(key, issuer.url, { sid }))).statusCode, 401, 'the last set is kept')
+  t.equal((await callWith(open, fresh)).statusCode, 200, 'fail open by default')
+  t.equal((await callWith(closed, fresh)).statusCode, 200, 'within failClosedAfter')
+  await sleep(400)
+  const refused = await callWith(closed, fresh)
+  t.equal(refused.statusCode, 503, 'past failClosedAfter')
+  t.equal(refused.json().code, 'AUTH_REVOCATIONS_UNAVAILABLE')
+  t.match(refused.headers['retry-after'], /^\d+$/)
+  t.ok(closed.verifier.stats().revocations.goneSeconds >= 0.3)
+  issuer.down = false
+  await until(() => closed.verifier.stats().revocations.synced === 1, 'the reconnection')
+  t.equal((await callWith(closed, fresh)).statusCode, 200, 'back once the feed is')
+})
+
+t.test('an issuer that advertises no feed: nothing followed, tokens verified as usual', async (t) => {
+  const issuer = await startFeedIssuer(t, [key], false)
+  const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', discovery: true, revocations: { failClosedAfter: 0 } })
+  t.equal((await callWith(app, signToken(key, issuer.url))).statusCode, 200)
+  t.match(app.verifier.stats().revocations, { feeds: 0, synced: 0, goneSeconds: 0 })
+  t.equal(issuer.connections, 0)
+})
+
+t.test('an issuer whose discovery document cannot be read yet: the feed is found once it can', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  issuer.discoveryDown = true
+  const logs = captureLogs('warn')
+  const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', jwksUrl: `${issuer.url}/jwks`, revocations: {} }, logs.logger)
+  await until(() => logs.lines.length > 0, 'a failed discovery')
+  t.match(logs.lines[0], { issuer: issuer.url, err: /openid-configuration answered 503/ })
+  issuer.discoveryDown = false
+  await until(() => app.verifier.stats().revocations.synced === 1, 'the feed')
+  t.equal(issuer.connections, 1)
+})
+
+t.test('a configured feed that never answers: fail open by default, tokens verified as usual', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  issuer.down = true
+  const app = await buildVerifierApp(t, {
+    issuer: issuer.url, audience: 'ssot-api', jwksUrl: `${issuer.url}/jwks`, revocations: { feedUrl: `${issuer.url}/revocations` }
+  })
+  t.equal((await callWith(app, signToken(key, issuer.url))).statusCode, 200)
+  t.match(app.verifier.stats().revocations, { feeds: 1, synced: 0 })
+})
