@@ -16,6 +16,8 @@ export const AccessTokenClaimsSchema = Type.Object({
   jti: Type.String(),
   client_id: Type.String(),
   scope: Type.String(),
+  /** The session (a login, or a client's credentials) the token belongs to: revoking it revokes them all. */
+  sid: Type.Optional(Type.String()),
   username: Type.Optional(Type.String()),
   roles: Type.Optional(Type.Array(Type.String()))
 })

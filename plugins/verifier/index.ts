@@ -12,14 +12,14 @@ import type { AccessTokenClaims } from '../shared/claims.js'
 import type { Algorithm } from './algorithms.js'
 import { bearerChallenge, fromJwtLibrary, isVerifierError, type VerifierError } from './errors.js'
 import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
-import { tokenHashes } from './revocation-set.js'
+import type { RevocableToken } from './revocation-set.js'
 import { scopeGuards } from './scopes.js'
 import { createTokenCache } from './token-cache.js'
 import { checkClaims, checkHeader, extractToken, frozen, type DecodedToken, type VerifiedClaims } from './token-rules.js'
-import { createTrustedIssuers, refuseRevoked, type TrustedIssuer } from './trusted-issuers.js'
+import { createTrustedIssuers, refuseRevoked, stillStands, type TrustedIssuer } from './trusted-issuers.js'
 
 /** What the checks of one request found, for the token cache. */
-interface Checked { issuer: TrustedIssuer, kid: string, pem: string, exp: number, hashes: string[], user: unknown }
+interface Checked { issuer: TrustedIssuer, kid: string, pem: string, exp: number, token: RevocableToken, user: unknown }
 
 /** Decorates `fastify.authenticate`, `requireScope`, `requireRole` and `fastify.verifier`; registers @fastify/jwt. */
 export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: VerifierPluginOptions) {
@@ -47,11 +47,11 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   async function trusted (request: FastifyRequest, payload: Record<string, unknown>): Promise<boolean> {
     const claims = frozen(checkClaims(payload, claimRules))
     const found = checked.get(request)!
-    const hashes = found.issuer!.revocations ? tokenHashes(claims) : []
-    refuseRevoked(found.issuer!, hashes)
+    const token = { sid: claims.sid, jti: claims.jti }
+    refuseRevoked(found.issuer!, token)
     const user = formatUser ? Object.freeze(formatUser(claims)) : claims
     users.set(payload, user)
-    Object.assign(found, { exp: claims.exp, hashes, user })
+    Object.assign(found, { exp: claims.exp, token, user })
     return true
   }
 
@@ -93,12 +93,12 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
       throw asVerifierError(err, request) ?? err
     }
     if (token) {
-      const { issuer, kid, pem, exp, hashes, user } = checked.get(request) as Checked
+      const { issuer, kid, pem, exp, token: revocable, user } = checked.get(request) as Checked
       tokenCache!.set(token, {
         user,
         deadline: (exp + options.clockTolerance) * 1000,
         // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
-        stillValid: () => issuer.keys.current(kid) === pem && !issuer.revocations?.set.revokes(hashes) && !issuer.revocations?.feed.failedClosed()
+        stillValid: () => issuer.keys.current(kid) === pem && stillStands(issuer, revocable)
       })
     }
   }

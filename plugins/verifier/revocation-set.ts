@@ -8,9 +8,16 @@ export function revocationHash (claim: 'sid' | 'jti', value: string): string {
   return createHash('sha256').update(`${claim}:${value}`).digest('base64url')
 }
 
+/** A token as revocations see it: its session and its id, and their digests once computed. */
+export interface RevocableToken {
+  sid?: string | undefined
+  jti: string
+  hashes?: string[]
+}
+
 /** The digests a token is refused by: its session's and its own. */
-export function tokenHashes (claims: { sid?: string, jti: string }): string[] {
-  return claims.sid === undefined ? [revocationHash('jti', claims.jti)] : [revocationHash('sid', claims.sid), revocationHash('jti', claims.jti)]
+function tokenHashes ({ sid, jti }: RevocableToken): string[] {
+  return sid === undefined ? [revocationHash('jti', jti)] : [revocationHash('sid', sid), revocationHash('jti', jti)]
 }
 
 const SWEEP_EVERY = 60_000
@@ -32,9 +39,11 @@ export function createRevocationSet (clockTolerance: number) {
     add (hash: string, exp: number): void {
       if (exp >= horizon()) entries.set(hash, Math.max(exp, entries.get(hash) ?? 0))
     },
-    /** Whether any of `hashes` is revoked. */
-    revokes (hashes: readonly string[]): boolean {
-      return hashes.some((hash) => entries.has(hash))
+    /** Whether `token` is revoked; its digests are computed (once) only while a revocation is live. */
+    revokes (token: RevocableToken): boolean {
+      if (entries.size === 0) return false
+      token.hashes ??= tokenHashes(token)
+      return token.hashes.some((hash) => entries.has(hash))
     },
     sweep,
     close: () => clearInterval(timer),

@@ -8,7 +8,7 @@ import { createIssuerKeys, type FetchCounters, type IssuerKeys } from './issuer-
 import { createKeyAgent } from './key-agent.js'
 import type { VerifierOptions } from './options.js'
 import { createRevocationFeed, type RevocationFeed } from './revocation-feed.js'
-import { createRevocationSet, type RevocationSet } from './revocation-set.js'
+import { createRevocationSet, type RevocableToken, type RevocationSet } from './revocation-set.js'
 
 // A real JWKS is a few KB; a larger answer is a wrong endpoint, and reading it would cost memory.
 const JWKS_MAX_BYTES = 256 * 1024
@@ -21,11 +21,16 @@ export interface TrustedIssuer {
   revocations?: { set: RevocationSet, feed: RevocationFeed }
 }
 
-/** Throws when `issuer` revoked a token with these digests, or its feed is gone past `failClosedAfter`. */
-export function refuseRevoked ({ revocations }: TrustedIssuer, hashes: readonly string[]): void {
+/** Throws when `issuer` revoked `token`, or its feed has been gone past `failClosedAfter`. */
+export function refuseRevoked ({ revocations }: TrustedIssuer, token: RevocableToken): void {
   if (!revocations) return
   if (revocations.feed.failedClosed()) throw revocationsUnavailable(1)
-  if (revocations.set.revokes(hashes)) throw tokenInvalid('revoked', 'the token has been revoked')
+  if (revocations.set.revokes(token)) throw tokenInvalid('revoked', 'the token has been revoked')
+}
+
+/** Whether a token verified before still stands as far as revocations go. */
+export function stillStands ({ revocations }: TrustedIssuer, token: RevocableToken): boolean {
+  return !revocations || (!revocations.feed.failedClosed() && !revocations.set.revokes(token))
 }
 
 export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: string }>, options: VerifierOptions, log: FastifyBaseLogger) {
