@@ -6,7 +6,7 @@ import { errorHandler } from '../shared/error-handler.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
-import { jwksReadinessCheck } from './readiness.js'
+import { jwksReadinessCheck, revocationsReadinessCheck } from './readiness.js'
 import { resourceRoutes } from './routes.js'
 import { createServiceTokenSource, type ServiceTokenOptions } from './service-token.js'
 
@@ -29,6 +29,12 @@ export async function buildApp (options: ResourceAppOptions) {
   await app.register(verifier, options.verifier)
   const serviceToken = options.serviceClient && createServiceTokenSource({ ...options.serviceClient, scope: 'orders:read' })
   await app.register(resourceRoutes, { serviceToken, ordersUrl: options.ordersUrl })
-  await app.register(readinessRoutes, { checks: { jwks: jwksReadinessCheck(app) } })
+  const { revocations } = options.verifier
+  await app.register(readinessRoutes, {
+    checks: {
+      jwks: jwksReadinessCheck(app),
+      revocations: revocationsReadinessCheck(app, revocations === false ? undefined : revocations?.failClosedAfter)
+    }
+  })
   return app
 }

@@ -1,6 +1,6 @@
 // The resource service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
-import { DEFAULT_AUDIENCE, loadEnv, LogLevel } from '../shared/config.js'
+import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevel } from '../shared/config.js'
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import type { ResourceAppOptions } from './app.js'
 
@@ -13,6 +13,15 @@ export const ResourceEnvSchema = Type.Object({
   JWKS_FETCH_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 3000, description: 'A JWKS fetch is aborted after this many ms; waiting requests get 503' }),
   JWKS_COOLDOWN_MS: Type.Integer({ minimum: 100, default: 10_000, description: 'Least time between JWKS fetches an unknown kid may cause' }),
   TOKEN_CACHE_MAX: Type.Integer({ minimum: 0, default: 0, description: 'Verified tokens kept in memory, keyed by the whole token; never past exp, dropped with their key (0: off)' }),
+  REVOCATION_FEED: Type.String({
+    pattern: '^(discover|off|https?://\\S+)$',
+    default: 'discover',
+    description: 'Where revocations come from: `discover` (the feed the issuer\'s discovery document advertises, if any), `off`, or the feed\'s URL'
+  }),
+  REVOCATION_FAIL_CLOSED_AFTER: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    description: 'Refuse tokens (503) once the revocation feed has been unreachable this long; unset: keep accepting them against the last set'
+  })),
   CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Clock skew allowed on exp, nbf and iat' }),
   SERVICE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'This service as an OAuth client (npm run client:add)' })),
   SERVICE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'Its secret (printed once by client:add)' })),
@@ -25,6 +34,14 @@ export type ResourceEnv = Static<typeof ResourceEnvSchema>
 
 export function loadResourceEnv (env: NodeJS.ProcessEnv): ResourceEnv {
   return loadEnv(ResourceEnvSchema, env)
+}
+
+function revocationOptions (env: ResourceEnv): NonNullable<ResourceAppOptions['verifier']['revocations']> {
+  if (env.REVOCATION_FEED === 'off') return false
+  return {
+    ...(env.REVOCATION_FEED !== 'discover' && { feedUrl: env.REVOCATION_FEED }),
+    ...(env.REVOCATION_FAIL_CLOSED_AFTER !== undefined && { failClosedAfter: durationSeconds(env.REVOCATION_FAIL_CLOSED_AFTER) * 1000 })
+  }
 }
 
 export function resourceAppOptions (env: ResourceEnv): ResourceAppOptions {
@@ -42,7 +59,8 @@ export function resourceAppOptions (env: ResourceEnv): ResourceAppOptions {
       fetchTimeout: env.JWKS_FETCH_TIMEOUT_MS,
       cooldown: env.JWKS_COOLDOWN_MS,
       tokenCacheMax: env.TOKEN_CACHE_MAX,
-      clockTolerance: env.CLOCK_TOLERANCE_SECONDS
+      clockTolerance: env.CLOCK_TOLERANCE_SECONDS,
+      revocations: revocationOptions(env)
     }
   }
 }

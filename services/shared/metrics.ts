@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox'
 // For `fastify.verifier` in the app that registers the verifier (the types only).
 import type {} from '../../plugins/verifier/index.js'
 
-const VERIFIER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED', 'AUTH_JWKS_UNAVAILABLE'])
+const VERIFIER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED', 'AUTH_JWKS_UNAVAILABLE', 'AUTH_REVOCATIONS_UNAVAILABLE'])
 
 /** Why the verifier refused a request (the `reason` every verifier error carries), else undefined. */
 export function verifierReason (err: { code?: string, reason?: string }): string | undefined {
@@ -47,6 +47,31 @@ function jwksFetchMetrics (fastify: FastifyInstance, register: Registry) {
   })
 }
 
+function revocationMetrics (fastify: FastifyInstance, register: Registry) {
+  const revocations = () => fastify.verifier.stats().revocations
+  return [new Gauge({
+    name: 'verifier_revocations',
+    help: 'Live revocations the verifier holds from its issuers\' feeds',
+    registers: [register],
+    collect () { this.set(revocations().entries) }
+  }), new Gauge({
+    name: 'verifier_revocation_feeds',
+    help: 'Revocation feeds followed, by state (synced: connected and caught up; lost: reconnecting)',
+    labelNames: ['state'],
+    registers: [register],
+    collect () {
+      const { feeds, synced } = revocations()
+      this.set({ state: 'synced' }, synced)
+      this.set({ state: 'lost' }, feeds - synced)
+    }
+  }), new Gauge({
+    name: 'verifier_revocation_feed_gone_seconds',
+    help: 'Seconds the longest-lost revocation feed has been unreachable (0 when all are synced)',
+    registers: [register],
+    collect () { this.set(revocations().goneSeconds) }
+  })]
+}
+
 function createMetrics (fastify: FastifyInstance) {
   const register = new Registry()
   const labelNames = ['method', 'route', 'status_code']
@@ -81,7 +106,10 @@ async function metricsPlugin (fastify: FastifyInstance) {
   // The issuer and the verifier register after this plugin: look for them once all are loaded.
   fastify.addHook('onReady', async () => {
     if (fastify.hasDecorator('issuer')) keyRingMetrics(fastify, metrics.register)
-    if (fastify.hasDecorator('verifier')) jwksFetchMetrics(fastify, metrics.register)
+    if (fastify.hasDecorator('verifier')) {
+      jwksFetchMetrics(fastify, metrics.register)
+      revocationMetrics(fastify, metrics.register)
+    }
   })
 
   // Callback hooks, not async ones: they run on every request, and a promise each costs more than they do.

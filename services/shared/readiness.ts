@@ -5,14 +5,17 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { HealthSchema } from './schemas.js'
 
-/** A readiness check: resolves to undefined when fine, or to a sentence saying what is wrong. */
-export type ReadinessCheck = () => Promise<string | undefined>
+/**
+ * A readiness check: resolves to undefined when fine, to a sentence saying what is wrong, or to
+ * `{ degraded }`: working, but not as it should (reported as `degraded: …`, still ready).
+ */
+export type ReadinessCheck = () => Promise<string | undefined | { degraded: string }>
 
 export interface ReadinessOptions {
   checks: Record<string, ReadinessCheck>
 }
 
-const ChecksSchema = Type.Record(Type.String(), Type.String(), { description: '`ok`, or what is wrong' })
+const ChecksSchema = Type.Record(Type.String(), Type.String(), { description: '`ok`, `degraded: …` (working, still ready), or what is wrong' })
 const ReadySchema = Type.Object({ status: Type.Literal('ready'), checks: ChecksSchema })
 const NotReadySchema = Type.Object({
   statusCode: Type.Literal(503),
@@ -25,7 +28,8 @@ const NotReadySchema = Type.Object({
 
 async function runCheck (check: ReadinessCheck): Promise<string> {
   try {
-    return await check() ?? 'ok'
+    const result = await check() ?? 'ok'
+    return typeof result === 'string' ? result : `degraded: ${result.degraded}`
   } catch (err) {
     return `failed: ${(err as Error).message}`
   }
@@ -48,7 +52,7 @@ export async function readinessRoutes (fastify: FastifyInstance, options: Readin
     const names = Object.keys(options.checks)
     const results = await Promise.all(names.map((name) => runCheck(options.checks[name]!)))
     const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]))
-    const failed = names.filter((name) => checks[name] !== 'ok')
+    const failed = names.filter((name) => checks[name] !== 'ok' && !checks[name]!.startsWith('degraded: '))
     if (failed.length === 0) return { status: 'ready' as const, checks }
     return reply.code(503).send({
       statusCode: 503,

@@ -55,7 +55,7 @@ t.test('the resource is not ready before its first JWKS load, then ready', async
   await addUser(auth, 'alice', 'correct horse battery')
   const { access_token: token } = await loginPair(auth, 'alice', 'correct horse battery')
   t.equal((await resource.inject({ url: '/resource/protected', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
-  t.same((await resource.inject('/ready')).json(), { status: 'ready', checks: { jwks: 'ok' } })
+  t.same((await resource.inject('/ready')).json(), { status: 'ready', checks: { jwks: 'ok', revocations: 'ok' } })
 })
 
 t.test('/metrics counts tokens by grant, failed logins, verifier results and JWKS fetches', async (t) => {
