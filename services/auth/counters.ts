@@ -71,7 +71,8 @@ type Scripted = Redis & { [name in keyof typeof SCRIPTS]: (key: string, ...args:
 async function each (redis: Scripted, script: keyof typeof SCRIPTS, keys: string[], ...args: number[]): Promise<unknown[]> {
   const pipeline = redis.pipeline() as unknown as Scripted & { exec: Redis['exec'] }
   for (const key of keys) pipeline[script](key, ...args)
-  const results = (await pipeline.exec()) ?? []
+  // exec() answers null only for an aborted MULTI; a pipeline always has its results.
+  const results = await pipeline.exec() as Array<[Error | null, unknown]>
   const failed = results.find(([err]) => err)
   if (failed) throw failed[0]
   return results.map(([, value]) => value)

@@ -10,7 +10,7 @@ export type ErrorBodyFor = (url: string | undefined, statusCode: number, code: s
 
 /** `{statusCode, code, error, message}`, as every route error. */
 export const standardErrorBody: ErrorBodyFor = (url, statusCode, code, message) => ({
-  statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message
+  statusCode, code, error: String(STATUS_CODES[statusCode]), message
 })
 
 /** What a parser or timeout error from Node means for the client. */
@@ -22,7 +22,7 @@ function describeClientError (code: string | undefined): [number, string, string
 
 /** The path of the request a client error belongs to: the one in flight, or the request line in the bytes that failed. */
 function urlOf (err: ConnectionError, inFlight: ServerResponse | undefined): string | undefined {
-  if (inFlight?.req?.url) return inFlight.req.url
+  if (inFlight) return inFlight.req.url
   // Node gives the bytes it could not parse as a Buffer (Fastify's type says otherwise).
   const raw: unknown = err.rawPacket
   return Buffer.isBuffer(raw) ? /^[A-Z]+ (\S+) HTTP\/1\.[01]\r?\n/.exec(raw.toString('latin1'))?.[1] : undefined
@@ -49,7 +49,8 @@ export function clientErrorHandler (errorBody: ErrorBodyFor) {
 /** Fastify's `frameworkErrors` (a URL it cannot decode, a parameter too long): our body, its code. */
 export function frameworkErrorHandler (errorBody: ErrorBodyFor) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const statusCode = err.statusCode ?? 400
+    // Fastify's framework errors (FST_ERR_BAD_URL 400, FST_ERR_MAX_PARAM_LENGTH 414) all carry a status.
+    const statusCode = err.statusCode!
     reply.code(statusCode).send(errorBody(request.url, statusCode, err.code, err.message))
   }
 }

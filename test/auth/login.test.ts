@@ -83,6 +83,16 @@ t.test('throttled per username from one address; other addresses and usernames a
   t.equal((await from('10.9.9.10', 'alice')).statusCode, 401, 'that username from another address is not blocked')
 })
 
+t.test('a store failure is not a failed login: the attempt is taken back', async (t) => {
+  const app = await buildAuth(t, { LOGIN_MAX_PER_USERNAME_AND_IP: '1' })
+  await app.store.db.schema.dropTable('users').execute()
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const response = await post(app, { username: 'alice', password: 'guess' })
+    t.equal(response.statusCode, 500, 'not 429: the first attempt was not counted')
+    t.equal(response.json().code, 'INTERNAL_SERVER_ERROR')
+  }
+})
+
 t.test('throttled per client address, whatever the username', async (t) => {
   const app = await buildAuth(t, { LOGIN_MAX_PER_IP: '3', LOGIN_MAX_PER_USERNAME: '100' })
   for (const username of ['u1', 'u2', 'u3']) {
