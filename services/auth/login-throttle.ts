@@ -68,5 +68,3 @@ export function createLoginThrottle (counters: Counters, options: LoginThrottleO
   }
   return { admit }
 }
-
-export type LoginThrottle = ReturnType<typeof createLoginThrottle>
