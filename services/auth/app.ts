@@ -4,6 +4,8 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
+import { notFoundHandler } from '../shared/framework-errors.js'
+import { serverOptions } from '../shared/http-server.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
@@ -12,6 +14,7 @@ import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
+import { oauthAwareErrorBody } from './routes/oauth-error-body.js'
 import { sessionRoutes } from './routes/session.js'
 import type { RefreshLifetimes } from './store/refresh-tokens.js'
 import store from './store/index.js'
@@ -52,11 +55,14 @@ export async function buildApp (options: AuthAppOptions) {
   const app = Fastify({
     logger: options.logger ?? false,
     trustProxy: operations.trustProxy,
+    // Errors raised before a route (timeouts, bad HTTP, unknown routes) in our shape; RFC 6749's under /oauth/.
+    ...serverOptions(operations.http, oauthAwareErrorBody),
     // Strict bodies: `password: true` is a 400, not the string "true"; unknown fields are refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
   await app.register(throttle, { redisUrl: options.redisUrl })
   await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens })

@@ -41,9 +41,19 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
   REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
   REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
-  LOGIN_MAX_PER_IP: Type.Integer({ minimum: 1, default: 20, description: 'Login attempts per client address per window' }),
-  LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
-  LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
+  LOGIN_MAX_PER_IP: Type.Integer({
+    minimum: 1, default: 20, description: 'Failed logins per client address (IPv6: per /64) per window, whatever the username; then 429'
+  }),
+  LOGIN_MAX_PER_USERNAME_AND_IP: Type.Integer({
+    minimum: 1, default: 5, description: 'Failed logins for one username from one client address per window; then 429 for that pair'
+  }),
+  LOGIN_MAX_PER_USERNAME: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'Failed logins for one username from all addresses; beyond it, an address that failed for it waits a delay doubling with each failure (addresses that have not failed are not slowed)'
+  }),
+  LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window (a username\'s count lasts a window after its latest failure)'),
+  LOGIN_MAX_DELAY: Duration('1h', 'The longest wait of a failing address during a campaign against one username'),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -103,7 +113,9 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     login: {
       maxPerIp: env.LOGIN_MAX_PER_IP,
       maxPerUsername: env.LOGIN_MAX_PER_USERNAME,
-      rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW)
+      maxPerUsernameAndIp: env.LOGIN_MAX_PER_USERNAME_AND_IP,
+      rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW),
+      maxDelay: durationSeconds(env.LOGIN_MAX_DELAY)
     }
   }
   checkRotationInterval(options)

@@ -12,7 +12,7 @@ export interface GrantOptions {
   loginScope: string
 }
 
-export type GrantResult = { ok: true, tokens: TokenResponse } | { ok: false, reason: Refused | 'invalid_scope' | 'invalid_target' }
+export type GrantResult = { ok: true, tokens: TokenResponse } | { ok: false, reason: Refused | 'other_client' | 'invalid_scope' | 'invalid_target' }
 
 const scopesOf = (text: string) => text.split(' ').filter(Boolean)
 
@@ -27,6 +27,9 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
   }
 
   return {
+    /** The public client of first-party logins: its refresh tokens need no client authentication. */
+    loginClientId: options.loginClientId,
+
     /** A new session for a user who just proved their password. */
     async login (user: User): Promise<TokenResponse> {
       const { accessToken, expiresIn } = await userAccessToken(user, options.loginClientId, options.loginScope)
@@ -35,8 +38,14 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken }
     },
 
-    /** Rotates a refresh token: a new pair, or the reason it is refused. */
-    async refresh (refreshToken: string): Promise<GrantResult> {
+    /**
+     * Rotates a refresh token of `clientId` (by default the login client): a new pair, or the reason
+     * it is refused. Another client's token is refused untouched (RFC 6749 §6: only the client it was
+     * issued to may use it), so presenting it neither spends it nor revokes its session.
+     */
+    async refresh (refreshToken: string, clientId = options.loginClientId): Promise<GrantResult> {
+      const owner = await store.refreshTokens.clientOf(refreshToken)
+      if (owner !== undefined && owner !== clientId) return { ok: false, reason: 'other_client' }
       const outcome = await store.refreshTokens.rotate(refreshToken)
       if (!outcome.ok) return outcome
       const user = await store.users.findById(outcome.session.userId)

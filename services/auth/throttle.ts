@@ -3,40 +3,16 @@
 // with a warning: logins keep working (fail safe, not fail closed), limits become per replica.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
-import LocalStore from '@fastify/rate-limit/store/LocalStore.js'
-import RedisStore from '@fastify/rate-limit/store/RedisStore.js'
 import { Redis } from 'ioredis'
+import { failSafeCounters, localCounters, redisCounters, type Counters } from './counters.js'
 
-type Callback = Parameters<LocalStore['incr']>[1]
-interface LimiterParams { continueExceeding: boolean, exponentialBackoff: boolean, routeInfo?: { method?: string, url?: string } }
-
-const KEY_PREFIX = 'ssot-rate-limit:'
+const KEY_PREFIX = 'ssot-login:'
 const WARN_EVERY_MS = 10_000
-const LOCAL_KEYS = 10_000
 
-/** A rate-limit store that asks Redis first and counts locally whenever Redis fails. */
-function failSafeStore (redis: Redis, warn: (err: Error) => void) {
-  return class FailSafeStore {
-    private readonly shared: RedisStore
-    private readonly local: LocalStore
-
-    constructor (params: LimiterParams, prefix = KEY_PREFIX) {
-      this.shared = new RedisStore(params.continueExceeding, params.exponentialBackoff, redis, prefix)
-      this.local = new LocalStore(params.continueExceeding, params.exponentialBackoff, LOCAL_KEYS)
-    }
-
-    incr (key: string, callback: Callback, timeWindow: number, max: number): void {
-      this.shared.incr(key, (err, result) => {
-        if (!err) return callback(null, result)
-        warn(err)
-        this.local.incr(key, callback, timeWindow, max)
-      }, timeWindow, max)
-    }
-
-    child (params: LimiterParams): FailSafeStore {
-      return new FailSafeStore(params, `${KEY_PREFIX}${params.routeInfo?.method ?? ''}${params.routeInfo?.url ?? ''}-`)
-    }
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The failure counters login throttling keeps (see login-throttle.ts). */
+    loginCounters: Counters
   }
 }
 
@@ -51,7 +27,10 @@ function throttledWarning (log: FastifyBaseLogger, message: string) {
 }
 
 async function throttlePlugin (fastify: FastifyInstance, options: { redisUrl?: string }) {
-  if (!options.redisUrl) return fastify.register(rateLimit, { global: false })
+  if (!options.redisUrl) {
+    fastify.decorate('loginCounters', localCounters())
+    return
+  }
 
   // No offline queue and one attempt per command: while Redis is down, commands fail at once
   // (and fall back) instead of piling up behind a reconnecting client.
@@ -59,7 +38,7 @@ async function throttlePlugin (fastify: FastifyInstance, options: { redisUrl?: s
   redis.on('error', throttledWarning(fastify.log, 'Redis unreachable; it will be retried'))
   fastify.addHook('onClose', async () => { redis.disconnect() })
   const warn = throttledWarning(fastify.log, 'Redis unreachable: login throttling counts in this process only')
-  await fastify.register(rateLimit, { global: false, store: failSafeStore(redis, warn) as never })
+  fastify.decorate('loginCounters', failSafeCounters(redisCounters(redis, KEY_PREFIX), localCounters(), warn))
 }
 
 export default fp(throttlePlugin, { name: 'throttle', fastify: '5.x' })

@@ -3,6 +3,8 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../shared/error-handler.js'
+import { notFoundHandler } from '../shared/framework-errors.js'
+import { serverOptions } from '../shared/http-server.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
@@ -23,8 +25,11 @@ export interface ResourceAppOptions {
 
 export async function buildApp (options: ResourceAppOptions) {
   const operations = options.operations
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: operations.trustProxy }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({
+    logger: options.logger ?? false, trustProxy: operations.trustProxy, ...serverOptions(operations.http)
+  }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler())
   await registerOperations(app, operations, { title: 'fastify-ssot resource service', description: 'An example service that trusts the auth service\'s access tokens.' })
   await app.register(verifier, options.verifier)
   const serviceToken = options.serviceClient && createServiceTokenSource({ ...options.serviceClient, scope: 'orders:read' })

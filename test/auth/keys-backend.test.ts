@@ -11,6 +11,7 @@ import { migrateToLatest } from '../../services/auth/store/migrations.js'
 import { databaseKeyStore, openDatabaseKeyStore, openKeyRing } from '../../services/auth/key-ring.js'
 import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
 import { buildAuth, captureLogs, reservePort, runScript, testDir } from '../helper.js'
+import { escapeRegExp, seededBytes, testSeed } from '../random.js'
 import { eachDatabase } from '../store/databases.js'
 
 const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
@@ -28,18 +29,21 @@ t.test('KEYS_BACKEND defaults to files; database needs a 32-byte KEYS_ENCRYPTION
   t.notOk('keysEncryptionKey' in options({}))
   t.throws(() => options({ KEYS_BACKEND: 'database' }), /^Invalid configuration: KEYS_BACKEND=database needs KEYS_ENCRYPTION_KEY/)
   t.throws(() => options({ KEYS_BACKEND: 'vault' }), /Invalid configuration: .*KEYS_BACKEND/)
-  const key = randomBytes(32)
+  const seed = testSeed()
+  const key = seededBytes(seed, 'key', 32)
   for (const text of [key.toString('base64'), key.toString('base64url')]) {
     const parsed = options({ KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: text }).keysEncryptionKey!
-    t.ok(parsed.equals(parseEncryptionKey(key.toString('base64'))), 'base64 and base64url are the same key')
-    t.notMatch(inspect(parsed), new RegExp(`${key.toString('hex')}|${text.slice(0, 12)}`), 'printing it shows no key bytes')
+    t.ok(parsed.equals(parseEncryptionKey(key.toString('base64'))), `base64 and base64url are the same key (TEST_SEED=${seed})`)
+    const keyBytes = new RegExp(`${key.toString('hex')}|${escapeRegExp(text.slice(0, 12))}`)
+    t.notMatch(inspect(parsed), keyBytes, `printing it shows no key bytes (TEST_SEED=${seed})`)
   }
-  for (const text of [randomBytes(16).toString('base64'), randomBytes(33).toString('base64'), 'correct horse battery staple!']) {
+  const wrongLengths = [seededBytes(seed, 'short', 16).toString('base64'), seededBytes(seed, 'long', 33).toString('base64')]
+  for (const text of [...wrongLengths, 'correct horse battery staple!']) {
     t.throws(() => options({ KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: text }), {
       message: /^Invalid configuration: KEYS_ENCRYPTION_KEY must be 32 random bytes in base64/
-    })
+    }, `refused (TEST_SEED=${seed})`)
     try { options({ KEYS_ENCRYPTION_KEY: text }) } catch (err) {
-      t.notOk((err as Error).message.includes(text), 'the message never echoes the value (checked with files too)')
+      t.notOk((err as Error).message.includes(text), `the message never echoes the value, checked with files too (TEST_SEED=${seed})`)
     }
   }
 })

@@ -1,28 +1,39 @@
 // Login throttling with REDIS_URL: one count across replicas; and logins that keep working,
-// with local limits and a warning, when Redis cannot be reached.
+// with local limits and a warning, when Redis cannot be reached or fails a command.
 import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
 import t from 'tap'
-import { buildAuth, captureLogs, reservePort } from '../helper.js'
+import { addUser, buildAuth, captureLogs, reservePort } from '../helper.js'
 import { redisUrl } from '../redis.js'
 
-function attempt (app: Awaited<ReturnType<typeof buildAuth>>, username: string, remoteAddress: string) {
-  return app.inject({ method: 'POST', url: '/auth/login', remoteAddress, payload: { username, password: 'wrong password' } })
+function attempt (app: Awaited<ReturnType<typeof buildAuth>>, username: string, remoteAddress: string, password = 'wrong password') {
+  return app.inject({ method: 'POST', url: '/auth/login', remoteAddress, payload: { username, password } })
 }
 
-t.test('the per-username limit counts attempts at every replica', async (t) => {
+// Redis outlives a test and its counters last a window: every test counts under fresh names and addresses.
+const freshName = () => `user-${randomUUID()}`
+const freshNetwork = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`
+
+t.test('failures count at every replica: the per-username cap reached across both slows a failing address at either', async (t) => {
   const url = redisUrl(t)
   if (!url) return
-  const env = { REDIS_URL: url, LOGIN_MAX_PER_USERNAME: '3', LOGIN_MAX_PER_IP: '100' }
+  const env = { REDIS_URL: url, LOGIN_MAX_PER_USERNAME: '3' }
   const replicaA = await buildAuth(t, env)
   const replicaB = await buildAuth(t, env)
-  const username = `user-${randomUUID()}`
+  const username = freshName()
+  await addUser(replicaA, username, 'the right password')
+  const net = freshNetwork()
 
-  t.equal((await attempt(replicaA, username, '10.0.0.1')).statusCode, 401)
-  t.equal((await attempt(replicaB, username, '10.0.0.2')).statusCode, 401)
-  t.equal((await attempt(replicaA, username, '10.0.0.3')).statusCode, 401)
-  const limited = await attempt(replicaB, username, '10.0.0.4')
-  t.equal(limited.statusCode, 429, 'the fourth attempt, at the other replica, is refused')
+  t.equal((await attempt(replicaA, username, `${net}.1`)).statusCode, 401)
+  t.equal((await attempt(replicaB, username, `${net}.2`)).statusCode, 401)
+  t.equal((await attempt(replicaA, username, `${net}.3`)).statusCode, 401)
+  const limited = await attempt(replicaB, username, `${net}.1`)
+  t.equal(limited.statusCode, 429, 'an address that failed at A waits at B')
   t.equal(limited.json().code, 'AUTH_RATE_LIMITED')
+  t.ok(Number(limited.headers['retry-after']) > 0)
+  t.equal((await attempt(replicaB, username, `${net}.9`, 'the right password')).statusCode, 200, 'the owner logs in from another address')
+  t.equal((await attempt(replicaA, username, `${net}.4`)).statusCode, 401, 'a fresh address still gets its guess')
+  t.equal((await attempt(replicaB, username, `${net}.4`)).statusCode, 429, 'and then waits')
 })
 
 t.test('Redis unreachable: logins keep working, limits fall back to this process, one warning', async (t) => {
@@ -32,11 +43,28 @@ t.test('Redis unreachable: logins keep working, limits fall back to this process
   const app = await buildAuth(t, {
     REDIS_URL: `redis://127.0.0.1:${closed.port}`, LOGIN_MAX_PER_USERNAME: '2', LOGIN_MAX_PER_IP: '100'
   }, { logger })
+  await addUser(app, 'alice', 'the right password')
 
-  const username = `user-${randomUUID()}`
+  const username = freshName()
   t.equal((await attempt(app, username, '10.0.0.1')).statusCode, 401)
   t.equal((await attempt(app, username, '10.0.0.1')).statusCode, 401)
   t.equal((await attempt(app, username, '10.0.0.1')).statusCode, 429, 'local limits still apply')
+  t.equal((await attempt(app, 'alice', '10.0.0.1', 'the right password')).statusCode, 200, 'and logins work')
   const fallbacks = lines.filter((line) => /counts in this process only/.test(String(line.msg)))
   t.equal(fallbacks.length, 1, 'one warning, not one per request')
+})
+
+t.test('a Redis command that fails (a key of the wrong type) falls back to this process', async (t) => {
+  const url = redisUrl(t)
+  if (!url) return
+  const redis = new Redis(url)
+  t.teardown(() => redis.quit())
+  const address = `${freshNetwork()}.1`
+  await redis.set(`ssot-login:ip:${address}`, 'not a number', 'EX', 60)
+  const { lines, logger } = captureLogs('warn')
+  const app = await buildAuth(t, { REDIS_URL: url, LOGIN_MAX_PER_USERNAME_AND_IP: '1' }, { logger })
+  const username = freshName()
+  t.equal((await attempt(app, username, address)).statusCode, 401)
+  t.equal((await attempt(app, username, address)).statusCode, 429, 'counted here while Redis refuses')
+  t.ok(lines.some((line) => /counts in this process only/.test(String(line.msg))), 'with a warning')
 })

@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { addUser, login, makeKeysDir, startAuth, startResource } from '../helper.js'
-import { redisUrl } from '../redis.js'
-import { freshPostgresUrl, postgresBaseUrl } from '../store/databases.js'
+import { testServices } from '../services.js'
+import { freshPostgresUrl } from '../store/databases.js'
 
 const ISSUER = 'https://auth.example.test'
 
@@ -16,9 +16,9 @@ async function postJson (url: string, body: unknown) {
 }
 
 t.test('two auth replicas and two resource services share one truth', async (t) => {
-  const baseUrl = postgresBaseUrl(t)
-  const redis = redisUrl(t)
-  if (!baseUrl || !redis) return
+  const services = testServices(t, 'postgres', 'redis')
+  if (!services) return
+  const { postgres: baseUrl, redis } = services
   // Behind a load balancer every replica signs as the same issuer, from the same key ring.
   const shared = {
     ISSUER_URL: ISSUER,

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { readManifest } from '../../plugins/issuer/key-files.js'
 import { NO_CHILD_COVERAGE } from '../helper.js'
+import { escapeRegExp } from '../random.js'
 
 const run = promisify(execFile)
 
@@ -28,7 +29,7 @@ t.test('keys:generate creates a ring once, then refuses to overwrite it', async 
   t.equal(created.code, 0, created.stderr)
   const keys = await readManifest(dir)
   t.same(keys.map((key) => key.state), ['active', 'next'])
-  t.match(created.stdout, new RegExp(`Created a key ring in ${dir}[^]*active  ${keys[0]!.kid}[^]*next    ${keys[1]!.kid}`))
+  t.match(created.stdout, new RegExp(`Created a key ring in ${escapeRegExp(dir)}[^]*active  ${escapeRegExp(keys[0]!.kid)}[^]*next    ${escapeRegExp(keys[1]!.kid)}`))
   for (const file of await readdir(dir)) t.equal((await stat(join(dir, file))).mode & 0o777, 0o600, `${file} is 0600`)
 
   const again = await cli('keys-generate', { KEYS_DIR: dir })
@@ -44,12 +45,12 @@ t.test('keys:rotate refuses a young next key (exit 2), rotates with --force or o
 
   const young = await cli('keys-rotate', { KEYS_DIR: dir })
   t.equal(young.code, 2)
-  t.match(young.stderr, new RegExp(`Not rotated: The next key ${next!.kid} has been published for less than 305 seconds.*--force`))
+  t.match(young.stderr, new RegExp(`Not rotated: The next key ${escapeRegExp(next!.kid)} has been published for less than 305 seconds.*--force`))
   t.same(await readManifest(dir), [active, next], 'nothing changed')
 
   const forced = await cli('keys-rotate', { KEYS_DIR: dir }, ['--force'])
   t.equal(forced.code, 0, forced.stderr)
-  t.match(forced.stdout, new RegExp(`active  ${next!.kid}[^]*retired ${active!.kid}[^]*Forced`))
+  t.match(forced.stdout, new RegExp(`active  ${escapeRegExp(next!.kid)}[^]*retired ${escapeRegExp(active!.kid)}[^]*Forced`))
 
   // With JWKS_MAX_AGE=0 and no polling, the new next key is old enough at once.
   const due = await cli('keys-rotate', { KEYS_DIR: dir, JWKS_MAX_AGE: '0', KEYS_RELOAD_INTERVAL: '0' })

@@ -7,6 +7,7 @@ import { ensureKeyFiles, MANIFEST_FILE, readManifest, type KeyRecord } from '../
 import { activeKeyAge, planRotation, rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { CLOCK_SKEW_MARGIN, keyTiming } from '../../plugins/issuer/key-timing.js'
 import { makeKeysDir, partialPem } from './helpers.js'
+import { escapeRegExp } from '../random.js'
 
 const timing = keyTiming({ accessTokenTtl: 900, jwksMaxAge: 300, reloadInterval: 5 })
 const later = (seconds: number, from = new Date()) => new Date(from.getTime() + seconds * 1000)
@@ -21,7 +22,7 @@ t.test('a next key younger than minNextAge is not promoted, and nothing is writt
   const before = await readFile(join(dir, MANIFEST_FILE), 'utf8')
   const { kid } = (await readManifest(dir)).find((key) => key.state === 'next')!
   await t.rejects(rotateKeyFiles(dir, { ...timing, now: later(304) }), {
-    code: 'ISSUER_NEXT_KEY_TOO_YOUNG', message: new RegExp(`next key ${kid} has been published for less than 305 seconds`)
+    code: 'ISSUER_NEXT_KEY_TOO_YOUNG', message: new RegExp(`next key ${escapeRegExp(kid)} has been published for less than 305 seconds`)
   })
   t.equal(await readFile(join(dir, MANIFEST_FILE), 'utf8'), before)
   t.equal((await readdir(dir)).length, 3, 'no key was generated')
@@ -127,7 +128,7 @@ t.test('a next key whose file is bad is never promoted', async (t) => {
   const [, next] = await readManifest(dir) as [KeyRecord, KeyRecord]
   await writeFile(join(dir, `${next.kid}.pem`), partialPem())
   await t.rejects(rotateKeyFiles(dir, { ...timing, force: true }), {
-    code: 'ISSUER_KEY_INVALID', message: new RegExp(`${next.kid}\\.pem is unusable: not a PEM private key`)
+    code: 'ISSUER_KEY_INVALID', message: new RegExp(`${escapeRegExp(next.kid)}\\.pem is unusable: not a PEM private key`)
   })
   t.equal(await readFile(join(dir, MANIFEST_FILE), 'utf8'), before, 'the manifest is untouched')
   t.equal((await readdir(dir)).length, 3, 'no key was generated')

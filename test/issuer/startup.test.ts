@@ -9,6 +9,7 @@ import { MANIFEST_FILE } from '../../plugins/issuer/key-files.js'
 import { createKeyRing } from '../../plugins/issuer/key-ring.js'
 import { createFileKeyStore } from '../../plugins/issuer/key-store.js'
 import { AUDIENCE, fakeKid, makeKeysDir, ISSUER, issuerApp, pemOf, writeRing } from './helpers.js'
+import { escapeRegExp } from '../random.js'
 
 async function startWith (keysDir: string, options: Partial<IssuerPluginOptions> = {}) {
   const app = Fastify()
@@ -22,7 +23,7 @@ async function startWith (keysDir: string, options: Partial<IssuerPluginOptions>
 
 t.test('a missing key ring: ISSUER_KEY_RING_MISSING naming the folder', async (t) => {
   const dir = join(t.testdir(), 'nowhere')
-  await t.rejects(startWith(dir), { code: 'ISSUER_KEY_RING_MISSING', message: new RegExp(dir) })
+  await t.rejects(startWith(dir), { code: 'ISSUER_KEY_RING_MISSING', message: new RegExp(escapeRegExp(dir)) })
 })
 
 t.test('bad key files: ISSUER_KEY_INVALID naming the file', async (t) => {
@@ -40,7 +41,7 @@ t.test('bad key files: ISSUER_KEY_INVALID naming the file', async (t) => {
     await writeRing(dir, [{ kid: fakeKid('A'), pem }])
     const file = join(dir, `${fakeKid('A')}.pem`)
     await t.rejects(startWith(dir), { code: 'ISSUER_KEY_INVALID', message: reason }, name)
-    await t.rejects(startWith(dir), { message: new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }, `${name}: names ${file}`)
+    await t.rejects(startWith(dir), { message: new RegExp(escapeRegExp(file)) }, `${name}: names ${file}`)
   }
 })
 

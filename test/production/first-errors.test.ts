@@ -22,3 +22,15 @@ t.test('no keys outside --dev: exit 1, naming the folder and the command that cr
   t.equal(result.status, 1)
   t.equal(result.stderr.trim(), `No key ring in ${keysDir}: run \`npm run keys:generate\` (or start with \`npm run dev\`)`)
 })
+
+for (const [service, script] of [['auth', 'services/auth/server.ts'], ['resource', 'services/resource/server.ts']]) {
+  t.test(`${service}: TRUST_PROXY=true is refused at start in one line naming what to set instead`, async (t) => {
+    const result = runScript(script!, [], { TRUST_PROXY: 'true', AUTH_PORT: '0', RESOURCE_PORT: '0' })
+    t.equal(result.status, 1)
+    const lines = result.stderr.trim().split('\n')
+    t.equal(lines.length, 1, 'one line, no stack trace')
+    t.match(lines[0], /^Invalid configuration: TRUST_PROXY=true lets every client choose its own address with X-Forwarded-For/)
+    t.match(lines[0], /set TRUST_PROXY to the number of proxies in front \(e\.g\. 1\) or their addresses\/CIDRs/)
+    t.match(lines[0], /PROXY_OVERWRITES_FORWARDED_FOR=true/, 'and names the explicit opt-in')
+  })
+}

@@ -143,9 +143,10 @@ function loginsVia (app: Awaited<ReturnType<typeof buildAuth>>) {
 
 const LIMITS = { LOGIN_MAX_PER_IP: '2', LOGIN_MAX_PER_USERNAME: '100' }
 
-for (const trustProxy of ['127.0.0.1', '1', 'true']) {
-  t.test(`TRUST_PROXY=${trustProxy}: the per-IP login limit keys on X-Forwarded-For`, async (t) => {
-    const attempt = loginsVia(await buildAuth(t, { TRUST_PROXY: trustProxy, ...LIMITS }))
+const TRUSTING: Env[] = [{ TRUST_PROXY: '127.0.0.1' }, { TRUST_PROXY: '1' }, { TRUST_PROXY: 'true', PROXY_OVERWRITES_FORWARDED_FOR: 'true' }]
+for (const env of TRUSTING) {
+  t.test(`${JSON.stringify(env)}: the per-IP login limit keys on X-Forwarded-For`, async (t) => {
+    const attempt = loginsVia(await buildAuth(t, { ...env, ...LIMITS }))
     t.equal(await attempt('203.0.113.1', 'a'), 401)
     t.equal(await attempt('203.0.113.1', 'b'), 401)
     t.equal(await attempt('203.0.113.1', 'c'), 429, 'the third from one client address is limited')

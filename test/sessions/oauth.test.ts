@@ -1,6 +1,7 @@
 // /oauth/token and /oauth/revoke as an OAuth 2.0 client sees them (RFC 6749, RFC 7009, RFC 9068).
 import t, { type Test } from 'tap'
 import { decodeJwt } from 'jose'
+import { oauthAwareErrorBody } from '../../services/auth/routes/oauth-error-body.js'
 import { addUser, buildAuth } from '../helper.js'
 import { basic, loginPair, postForm, postJson, refresh } from './helpers.js'
 
@@ -110,14 +111,15 @@ t.test('an unexpected failure is 500 server_error, with no detail for the client
 })
 
 t.test('RFC 7009 revocation: 200 for any token, and a revoked session cannot refresh', async (t) => {
-  const { app, secret } = await appWithClient(t)
+  const { app } = await appWithClient(t)
   await addUser(app, 'alice', 'correct horse battery')
   const { refresh_token: token, access_token: accessToken } = await loginPair(app, 'alice', 'correct horse battery')
   for (const unknown of ['never-issued', accessToken]) {
     const response = await postForm(app, '/oauth/revoke', { token: unknown })
     t.equal(response.statusCode, 200)
   }
-  const revoked = await postForm(app, '/oauth/revoke', { token, token_type_hint: 'refresh_token' }, basic('billing', secret))
+  // The login client is public: it names itself with client_id alone (RFC 6749 §2.3, §3.2.1).
+  const revoked = await postForm(app, '/oauth/revoke', { token, token_type_hint: 'refresh_token', client_id: 'first-party-login' })
   t.equal(revoked.statusCode, 200)
   t.equal((await refresh(app, token)).statusCode, 401)
   const badClient = await postForm(app, '/oauth/revoke', { token }, basic('billing', 'wrong'))
@@ -126,4 +128,13 @@ t.test('RFC 7009 revocation: 200 for any token, and a revoked session cannot ref
   const noToken = await postForm(app, '/oauth/revoke', {})
   t.equal(noToken.statusCode, 400)
   t.equal(noToken.json().error, 'invalid_request')
+})
+
+t.test('errors raised before a route: RFC 6749 bodies under /oauth/ only, server_error for a 5xx', async (t) => {
+  t.same(oauthAwareErrorBody('/oauth/token', 500, 'FST_ERR_ASYNC_CONSTRAINT', 'Unexpected error'),
+    { error: 'server_error', error_description: 'Unexpected error', statusCode: 500, code: 'OAUTH_SERVER_ERROR' })
+  t.same(oauthAwareErrorBody('/oauthish', 404, 'ROUTE_NOT_FOUND', 'Route GET:/oauthish not found'),
+    { statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: 'Route GET:/oauthish not found' })
+  t.same(oauthAwareErrorBody(undefined, 400, 'MALFORMED_REQUEST', 'The request is not valid HTTP'),
+    { statusCode: 400, code: 'MALFORMED_REQUEST', error: 'Bad Request', message: 'The request is not valid HTTP' }, 'no request line: ours')
 })

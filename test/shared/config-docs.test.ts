@@ -7,6 +7,7 @@ import { AuthEnvSchema } from '../../services/auth/config.js'
 import { ResourceEnvSchema } from '../../services/resource/config.js'
 import { configTable, withConfigTable } from '../../services/shared/config-docs.js'
 import { runScript, testDir } from '../helper.js'
+import { escapeRegExp } from '../random.js'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 
@@ -33,7 +34,7 @@ t.test('every variable of both services is described, in the README and in .env.
   for (const schema of [AuthEnvSchema, ResourceEnvSchema]) {
     for (const [name, property] of Object.entries(schema.properties)) {
       t.ok(property.description, `${name} has a description`)
-      t.match(example, new RegExp(`^# ${name}=`, 'm'), `.env.example lists ${name}`)
+      t.match(example, new RegExp(`^# ${escapeRegExp(name)}=`, 'm'), `.env.example lists ${name}`)
     }
   }
   t.ok(readme.includes(configTable(AuthEnvSchema)), 'the auth table is in the README')

@@ -3,7 +3,9 @@
 import Fastify from 'fastify'
 import createError from '@fastify/error'
 import t from 'tap'
+import { Socket } from 'node:net'
 import { errorHandler } from '../../services/shared/error-handler.js'
+import { clientErrorHandler, standardErrorBody } from '../../services/shared/framework-errors.js'
 import { captureLogs } from '../helper.js'
 
 const Unavailable = createError('SOMETHING_DOWN', 'The thing is down', 503)
@@ -30,4 +32,16 @@ t.test('error bodies', async (t) => {
 
   const noCode = await app.inject('/no-code')
   t.same(noCode.json(), { statusCode: 400, code: 'BAD_REQUEST', error: 'Bad Request', message: 'bad thing' })
+})
+
+t.test('a client that reset its connection gets nothing written (there is no one to read it)', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const socket = new Socket()
+  const written: unknown[] = []
+  socket.write = ((chunk: unknown) => { written.push(chunk); return true }) as Socket['write']
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } })
+  clientErrorHandler(standardErrorBody).call(app, reset, socket)
+  t.same(written, [])
+  socket.destroy()
 })

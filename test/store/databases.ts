@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { testDir } from '../helper.js'
+import { testServices } from '../services.js'
 
 export type DatabaseKind = 'sqlite' | 'postgres'
 
@@ -30,12 +31,7 @@ export async function freshPostgresUrl (t: Test, baseUrl: string): Promise<strin
 
 /** TEST_DATABASE_URL, or undefined with the test skipped; under CI a missing server fails the run. */
 export function postgresBaseUrl (t: Test): string | undefined {
-  const url = process.env.TEST_DATABASE_URL
-  if (!url) {
-    if (process.env.CI) t.fail('TEST_DATABASE_URL is not set: CI runs every store test on PostgreSQL')
-    else t.comment('TEST_DATABASE_URL is not set: PostgreSQL tests skipped')
-  }
-  return url
+  return testServices(t, 'postgres')?.postgres
 }
 
 /** Runs `body` once on SQLite and once on PostgreSQL, each with a DATABASE_URL of its own. */

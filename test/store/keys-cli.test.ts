@@ -10,6 +10,7 @@ import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import { buildAuth, childProcessEnv, makeKeysDir } from '../helper.js'
 import { decodeJwt } from '../issuer/helpers.js'
 import { eachDatabase } from './databases.js'
+import { escapeRegExp } from '../random.js'
 
 const run = promisify(execFile)
 
@@ -39,7 +40,7 @@ eachDatabase(t, 'keys:import', async (t, url) => {
 
   const imported = await cli('keys-import', env)
   t.equal(imported.code, 0, imported.stderr)
-  t.match(imported.stdout, new RegExp(`Imported 2 keys[^]*active  ${active!.kid}[^]*next    ${next!.kid}`))
+  t.match(imported.stdout, new RegExp(`Imported 2 keys[^]*active  ${escapeRegExp(active!.kid)}[^]*next    ${escapeRegExp(next!.kid)}`))
   const again = await cli('keys-import', env)
   t.equal(again.code, 0, again.stderr)
   t.match(again.stdout, /already holds this key ring; nothing changed/)

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util'
 import { loadDotEnv } from '../../shared/server.js'
 import { loadAuthEnv } from '../config.js'
-import { createClientRepository } from '../store/clients.js'
+import { clientIdProblem, createClientRepository } from '../store/clients.js'
 import { createDatabase } from '../store/database.js'
 import { migrateToLatest } from '../store/migrations.js'
 
@@ -14,13 +14,20 @@ const { positionals, values } = parseArgs({
   options: { scopes: { type: 'string' }, audiences: { type: 'string' }, name: { type: 'string' } }
 })
 const clientId = positionals[0]
-if (!clientId || positionals.length > 1 || !values.scopes || !/^[\w.:-]{1,128}$/.test(clientId)) {
+if (!clientId || positionals.length > 1 || !values.scopes) {
   console.error('usage: npm run client:add -- <client_id> --scopes a,b [--audiences x,y] [--name "A name"]')
   process.exit(2)
 }
 
 loadDotEnv()
 const env = loadAuthEnv(process.env)
+// LOGIN_CLIENT_ID is the public client of first-party logins: a confidential client of that name
+// could refresh every user's session.
+const problem = clientId === env.LOGIN_CLIENT_ID ? `${clientId} is LOGIN_CLIENT_ID, the client of first-party logins` : clientIdProblem(clientId)
+if (problem) {
+  console.error(`Client ${clientId} not created: ${problem}`)
+  process.exit(2)
+}
 const db = createDatabase({ url: env.DATABASE_URL })
 try {
   await migrateToLatest(db)

@@ -8,6 +8,7 @@ import { StoreUnavailableError } from '../store/errors.js'
 import type { Client } from '../store/clients.js'
 import type { Grants } from '../grants.js'
 import { TokenResponseSchema } from '../schemas.js'
+import { oauthErrorBody } from './oauth-error-body.js'
 
 const OAuthErrorSchema = Type.Object({
   error: Type.String({ description: 'RFC 6749 §5.2 error code' }),
@@ -41,9 +42,7 @@ export class OAuthError extends Error {
 
 function sendOAuthError (reply: FastifyReply, error: string, description: string, statusCode: number) {
   if (error === 'invalid_client') reply.header('www-authenticate', 'Basic realm="oauth"')
-  return reply.code(statusCode).header('cache-control', 'no-store').send({
-    error, error_description: description, statusCode, code: `OAUTH_${error.toUpperCase()}`
-  })
+  return reply.code(statusCode).header('cache-control', 'no-store').send(oauthErrorBody(error, description, statusCode))
 }
 
 function oauthErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -79,9 +78,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
   await fastify.register(formBody)
   fastify.setErrorHandler(oauthErrorHandler)
 
+  /** The authenticated client; undefined for a public client: no credentials, or the login client's id alone. */
   async function authenticateClient (request: FastifyRequest, body: { client_id?: string, client_secret?: string }): Promise<Client | undefined> {
     const presented = presentedClient(request, body)
-    if (!presented) return undefined
+    if (!presented || (presented.id === grants.loginClientId && presented.secret === '')) return undefined
     const client = await fastify.store.clients.authenticate(presented.id, presented.secret)
     if (!client) throw new OAuthError('invalid_client', 'Client authentication failed', 401)
     return client
@@ -105,7 +105,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
       result = await grants.clientCredentials(client, body.scope, body.audience)
     } else if (body.grant_type === 'refresh_token') {
       if (body.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
-      result = await grants.refresh(body.refresh_token)
+      result = await grants.refresh(body.refresh_token, client?.client_id ?? grants.loginClientId)
     } else {
       throw new OAuthError('unsupported_grant_type', 'Supported: client_credentials, refresh_token')
     }
@@ -127,9 +127,11 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
       response: { 200: Type.Object({}, { description: 'Revoked, or was never valid: the answer is the same' }), 400: OAuthErrorSchema, 401: OAuthErrorSchema }
     }
   }, async (request) => {
-    await authenticateClient(request, request.body)
-    // RFC 7009 §2.2: 200 whether or not the token was known; access tokens expire on their own.
-    await fastify.store.refreshTokens.revoke(request.body.token)
+    const client = await authenticateClient(request, request.body)
+    // RFC 7009 §2.1: only the asking client's own tokens; §2.2: 200 whether or not anything was
+    // revoked, so another client's token is left alone with the same answer. Access tokens expire on their own.
+    const tokens = fastify.store.refreshTokens
+    if (await tokens.clientOf(request.body.token) === (client?.client_id ?? grants.loginClientId)) await tokens.revoke(request.body.token)
     return {}
   })
 }

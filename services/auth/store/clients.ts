@@ -1,7 +1,22 @@
 // Machine clients (client_credentials): the secret is shown once at creation and stored as a hash.
+import createError from '@fastify/error'
 import type { Kysely, Selectable } from 'kysely'
 import { newSecret, secretHash, secretMatches } from '../secrets.js'
 import type { ClientsTable, Database } from './tables.js'
+
+export const InvalidClientIdError = createError<[string]>('AUTH_CLIENT_ID_INVALID', '%s', 400)
+
+const CLIENT_ID_PATTERN = /^[\w.:-]{1,128}$/
+// User ids are UUIDs; a client token's `sub` is its client id. Refusing UUID-shaped client ids keeps
+// the two apart (RFC 9068 §5), so a resource service can never mistake a client for a user.
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Why `clientId` cannot be a client's id, or undefined when it can. */
+export function clientIdProblem (clientId: string): string | undefined {
+  if (!CLIENT_ID_PATTERN.test(clientId)) return 'a client id is 1 to 128 letters, digits, _ . : or -'
+  if (UUID_SHAPE.test(clientId)) return 'a client id cannot be shaped like a UUID: user ids are UUIDs, and a client token\'s sub is its client id'
+  return undefined
+}
 
 export type Client = Omit<Selectable<ClientsTable>, 'secret_hash'>
 
@@ -16,6 +31,8 @@ export function createClientRepository (db: Kysely<Database>) {
   return {
     /** Creates a client; returns its secret, which exists nowhere else from then on. */
     async create (input: NewClient): Promise<{ clientSecret: string }> {
+      const problem = clientIdProblem(input.clientId)
+      if (problem) throw new InvalidClientIdError(problem)
       const clientSecret = newSecret()
       await db.insertInto('clients').values({
         client_id: input.clientId,
@@ -33,7 +50,8 @@ export function createClientRepository (db: Kysely<Database>) {
       const row = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst()
       // Hash even for an unknown client, so both failures cost the same.
       const matches = secretMatches(clientSecret, row?.secret_hash ?? secretHash(''))
-      if (!row || !matches) return undefined
+      // A UUID-shaped id from before the rule above never gets a token: its sub could be a user's.
+      if (!row || !matches || clientIdProblem(row.client_id)) return undefined
       const { secret_hash: ignored, ...client } = row
       return client
     }

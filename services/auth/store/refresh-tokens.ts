@@ -98,6 +98,15 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
       })
     },
 
+    /** The client `refreshToken` was issued to; undefined when the token is unknown. */
+    async clientOf (refreshToken: string): Promise<string | undefined> {
+      const row = await db.selectFrom('refresh_tokens')
+        .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
+        .select('refresh_families.client_id')
+        .where('refresh_tokens.token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
+      return row?.client_id
+    },
+
     /** Revokes the family `refreshToken` belongs to; false when the token is unknown. */
     async revoke (refreshToken: string, now = new Date()): Promise<boolean> {
       const row = await db.selectFrom('refresh_tokens').select('family_id')
