@@ -4,6 +4,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
+import { RequestLogController } from '../shared/logging.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
@@ -51,6 +52,7 @@ export async function buildApp (options: AuthAppOptions) {
   const operations = options.operations
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new RequestLogController(),
     trustProxy: operations.trustProxy,
     // Strict bodies: `password: true` is a 400, not the string "true"; unknown fields are refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }

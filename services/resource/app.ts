@@ -3,6 +3,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../shared/error-handler.js'
+import { RequestLogController } from '../shared/logging.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
@@ -23,7 +24,7 @@ export interface ResourceAppOptions {
 
 export async function buildApp (options: ResourceAppOptions) {
   const operations = options.operations
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: operations.trustProxy }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({ logger: options.logger ?? false, logController: new RequestLogController(), trustProxy: operations.trustProxy }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   await registerOperations(app, operations, { title: 'fastify-ssot resource service', description: 'An example service that trusts the auth service\'s access tokens.' })
   await app.register(verifier, options.verifier)
