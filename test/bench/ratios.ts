@@ -1,6 +1,6 @@
 // The targets of issues 15 and 7, each a ratio (or difference) of medians measured in the same run.
 import { atLeast, atMost, type Ratio, type Samples } from './report.js'
-import { BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
+import { BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, HEALTH_WARN_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
 
 const MB = 2 ** 20
 
@@ -55,6 +55,8 @@ export function informationLines (samples: Samples, cores: number): string[] {
     `bounds against bare Fastify: our resource app's unauthenticated route ${(rps('ceiling: no auth, same resource app') / bare).toFixed(2)} ` +
       `(what logging, metrics, security headers and load shedding leave of it); a kid lookup + RS256 verify in that app ${(leastAnyVerifier / bare).toFixed(2)} ` +
       '(the least any verifier can reach there)',
+    `our /health with request logging off (LOG_LEVEL=warn): ${(rps(HEALTH_WARN_NAME) / bare).toFixed(2)} of bare Fastify; ` +
+      `logging one line per request at info costs ${(100 * (1 - rps(HEALTH_NAME) / rps(HEALTH_WARN_NAME))).toFixed(0)}% of its throughput`,
     `the least any verifier can do in our app (a kid lookup and one RS256 verify, measured: ${Math.round(leastAnyVerifier)} req/s) is ` +
       `${(leastAnyVerifier / documented).toFixed(2)} x the documented setup; ours reaches ${(rps('protected, token cache off') / leastAnyVerifier).toFixed(2)} of it`,
     `like for like, our verifier in the documented setup's bare app: ${(rps(BARE_VERIFIER_NAME) / documented).toFixed(2)} x the documented setup`,

@@ -15,7 +15,7 @@ import { formatRatios, formatTable, median, Samples, type Sample } from './repor
 import { informationLines, productionRatios, targetRatios } from './ratios.js'
 import { startProduction, type ProductionChild } from './production.js'
 import {
-  addBenchClient, BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
+  addBenchClient, BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
 import { BARE_PATH, CEILING_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
@@ -76,6 +76,8 @@ async function measure (): Promise<void> {
   // The production start, default settings: the resource services trust the bench's auth service
   // (it signed the tokens); the JWKS row reads a compiled auth service with its own key ring.
   const cacheOff = await startCompiled('resource-production', 'resource', { ISSUER_URL: auth.url })
+  // The same start with request logging off (LOG_LEVEL=warn): what the info lines cost, in this run.
+  const quiet = await startCompiled('resource-production-warn', 'resource', { ISSUER_URL: auth.url, LOG_LEVEL: 'warn' })
   const cacheOn = await startCompiled('resource-production-cache-on', 'resource', { ISSUER_URL: auth.url, TOKEN_CACHE_MAX: String(VERIFIED_TOKEN_CACHE_ON.tokenCacheMax) })
   await ensureKeyFiles(join(dir, 'keys-production'))
   const authCompiled = await startCompiled('auth-production', 'auth', {
@@ -91,6 +93,7 @@ async function measure (): Promise<void> {
   let targets: Target[] = [
     { name: BARE_FASTIFY_NAME, run: plain(`${ceiling.url}${BARE_PATH}`) },
     { name: HEALTH_NAME, run: plain(`${cacheOff.url}/health`) },
+    { name: HEALTH_WARN_NAME, run: plain(`${quiet.url}/health`) },
     { name: 'ceiling: no auth, same resource app', run: load(ours.url, CEILING_PATH) },
     { name: RSA_ONLY_NAME, run: load(ours.url, RSA_ONLY_PATH) },
     { name: 'protected, token cache off', run: load(cacheOff.url, '/resource/protected') },

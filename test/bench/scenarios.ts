@@ -46,6 +46,7 @@ export const BARE_VERIFIER_NAME = 'our verifier, cache off, bare app'
 
 export const BARE_FASTIFY_NAME = 'bare Fastify, one route, no plugins'
 export const HEALTH_NAME = 'our /health'
+export const HEALTH_WARN_NAME = 'our /health, LOG_LEVEL=warn'
 
 export const RSA_ONLY_NAME = 'kid lookup + RS256 verify only, same app'
 
