@@ -27,13 +27,14 @@ export class RequestLogController extends LogController {
 }
 
 /**
- * stdout, asynchronously: no request waits on a write to stdout, and lines go out in batches of
- * 4 KiB or every second, whichever comes first (one write per line cost the event loop more than
- * building the line). pino writes whatever is still buffered synchronously when the process
- * exits, and close-with-grace ends every shutdown (signal, fatal error) with process.exit.
+ * stdout, asynchronously: no request waits on a write to stdout; lines logged while a write is
+ * under way go out together in the next one. pino writes whatever is still buffered
+ * synchronously when the process exits, and close-with-grace ends every shutdown (signal, fatal
+ * error) with process.exit. Not batched by size (sonic-boom's minLength): a line could then wait
+ * up to the flush period, and an operator, like a test, reads a request's line as it happens.
  */
 export function stdoutDestination () {
-  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 1000 })
+  return pino.destination({ dest: 1, sync: false })
 }
 
 /** pino options: JSON lines, or pretty lines for a person at a terminal (`--dev`); secrets redacted. */
