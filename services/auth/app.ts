@@ -6,6 +6,7 @@ import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { notFoundHandler } from '../shared/framework-errors.js'
 import { serverOptions } from '../shared/http-server.js'
+import { RequestLogController } from '../shared/logging.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
@@ -54,6 +55,7 @@ export async function buildApp (options: AuthAppOptions) {
   const operations = options.operations
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new RequestLogController(),
     trustProxy: operations.trustProxy,
     // Errors raised before a route (timeouts, bad HTTP, unknown routes) in our shape; RFC 6749's under /oauth/.
     ...serverOptions(operations.http, oauthAwareErrorBody),

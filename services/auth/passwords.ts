@@ -5,11 +5,13 @@
 // JWKS p99 37x its idle value under 20 concurrent logins.)
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import { extname } from 'node:path'
 import { Piscina } from 'piscina'
 import type { PasswordTask } from './password-worker.js'
 
 const pool = new Piscina<PasswordTask, string | boolean>({
-  filename: new URL('./password-worker.ts', import.meta.url).href,
+  // password-worker.ts under tsx, password-worker.js in the build (npm run build).
+  filename: new URL(`./password-worker${extname(import.meta.url)}`, import.meta.url).href,
   minThreads: 0,
   maxThreads: availableParallelism(),
   idleTimeout: 30_000,

@@ -5,6 +5,7 @@ import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/ind
 import { errorHandler } from '../shared/error-handler.js'
 import { notFoundHandler } from '../shared/framework-errors.js'
 import { serverOptions } from '../shared/http-server.js'
+import { RequestLogController } from '../shared/logging.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
@@ -26,7 +27,7 @@ export interface ResourceAppOptions {
 export async function buildApp (options: ResourceAppOptions) {
   const operations = options.operations
   const app = Fastify({
-    logger: options.logger ?? false, trustProxy: operations.trustProxy, ...serverOptions(operations.http)
+    logger: options.logger ?? false, logController: new RequestLogController(), trustProxy: operations.trustProxy, ...serverOptions(operations.http)
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler())

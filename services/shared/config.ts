@@ -1,7 +1,6 @@
 // Reading a service's environment once, at start, against its TypeBox schema.
 import envSchema from 'env-schema'
 import { Type, type Static, type TObject } from '@sinclair/typebox'
-import { REDACTED_PATHS } from './redact.js'
 
 /**
  * Validates `env` against `schema` (with defaults and string → number coercion).
@@ -32,10 +31,5 @@ export const DEFAULT_AUDIENCE = 'ssot-api'
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const LogLevel = Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info', description: 'pino log level' })
 
-/** pino options: JSON lines, or pretty lines for a person at a terminal (`--dev`); secrets redacted. */
-export function loggerOptions (level: string, pretty: boolean) {
-  const redact = { paths: REDACTED_PATHS, censor: '[redacted]' }
-  return pretty
-    ? { level, redact, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
-    : { level, redact }
-}
+// Logger options live with the rest of the logging setup; re-exported for the services' server.ts.
+export { loggerOptions } from './logging.js'

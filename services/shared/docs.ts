@@ -1,6 +1,6 @@
 // GET /docs: the OpenAPI 3 page generated from the route schemas (@fastify/swagger + swagger-ui).
 // Registered before the routes, so that every route added after it appears on the page.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
@@ -12,7 +12,9 @@ export interface DocsOptions {
   description: string
 }
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+// The root package.json: two folders up from this source, three from its build in dist/services/shared.
+const packageJson = ['../../package.json', '../../../package.json'].map((path) => new URL(path, import.meta.url)).find(existsSync)!
+const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }
 
 // Every route can answer these, whatever its own schema lists: a bug (500) or load shedding (503).
 const COMMON_ERRORS = { 500: ErrorSchema, 503: ErrorSchema } as const

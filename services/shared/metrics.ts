@@ -75,13 +75,25 @@ function revocationMetrics (fastify: FastifyInstance, register: Registry) {
 function createMetrics (fastify: FastifyInstance) {
   const register = new Registry()
   const labelNames = ['method', 'route', 'status_code']
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route', labelNames, registers: [register] })
   const latency = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency by route',
     labelNames,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [register]
+  })
+  // Read from the latency histogram's counts when scraped, rather than counted again per request.
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route',
+    labelNames,
+    registers: [register],
+    async collect () {
+      this.reset()
+      for (const { metricName, labels, value } of (await latency.get()).values) {
+        if (metricName === 'http_request_duration_seconds_count') this.inc(labels, value)
+      }
+    }
   })
   return {
     register,
@@ -120,7 +132,6 @@ async function metricsPlugin (fastify: FastifyInstance) {
   })
   fastify.addHook('onResponse', (request, reply, done) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }
-    metrics.requests.inc(labels)
     metrics.latency.observe(labels, reply.elapsedTime / 1000)
     // The verifier sets request.user (null until then) only after a successful verification.
     if ((request as { user?: unknown }).user) metrics.verifierResults.inc({ result: 'ok' })

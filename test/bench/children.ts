@@ -1,6 +1,7 @@
 // Starts each server under test in its own Node process, so the load generator (this process)
 // never shares an event loop or a core's time slice with the server it measures.
 import { fork, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FromChild, ToChild } from './server.js'
@@ -23,6 +24,8 @@ export interface ChildOptions {
   exposeGc?: boolean
   /** Folder for --cpu-prof profiles of this child (one per thread), written when it exits. */
   profileDir?: string
+  /** Where the child's stdout (its log lines) goes: `<logDir>/<name>.log`; else inherited. */
+  logDir?: string
 }
 
 function nextMessage<T extends FromChild['type']> (child: ChildProcess, type: T, name: string): Promise<Extract<FromChild, { type: T }>> {
@@ -44,7 +47,9 @@ export async function startServer (name: string, spec: ServerSpec, options: Chil
   const execArgv = ['--import', 'tsx']
   if (options.exposeGc) execArgv.push('--expose-gc')
   if (options.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`)
-  const child = fork(SERVER_ENTRY, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const out = options.logDir ? openSync(join(options.logDir, `${name}.log`), 'w') : 'inherit'
+  const child = fork(SERVER_ENTRY, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', out, 'inherit', 'ipc'] })
+  if (typeof out === 'number') closeSync(out)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const send = (message: ToChild) => child.send(message)
   try {

@@ -1,9 +1,26 @@
-// The targets of issue 7, each a ratio (or difference) of medians measured in the same run.
+// The targets of issues 15 and 7, each a ratio (or difference) of medians measured in the same run.
 import { atLeast, atMost, type Ratio, type Samples } from './report.js'
-import { BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
+import { BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, HEALTH_WARN_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
 
 const MB = 2 ** 20
 
+const DOCUMENTED = 'documented @fastify/jwt + get-jwks'
+
+/** Issue 15: the production start at default settings (logging at info) against bare Fastify. */
+export function productionRatios (samples: Samples): Ratio[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  const bare = rps(BARE_FASTIFY_NAME)
+  const cacheOff = rps('protected, token cache off')
+  return [
+    atLeast('our /health / bare Fastify', rps(HEALTH_NAME) / bare, 0.6),
+    atLeast('protected cache off / bare Fastify', cacheOff / bare, 0.35),
+    atLeast('protected cache off / documented setup', cacheOff / rps(DOCUMENTED), 1.5),
+    atLeast('protected cache on / bare Fastify', rps('protected, token cache on') / bare, 0.5),
+    atLeast('JWKS endpoint / bare Fastify', rps('JWKS endpoint') / bare, 0.6)
+  ]
+}
+
+/** Issue 7: the verifier and the auth service against our own app's unauthenticated route. */
 export function targetRatios (samples: Samples, memory: MemoryReport | undefined): Ratio[] {
   const rps = (row: string) => samples.median(row, 'rps')
   const ceiling = rps('ceiling: no auth, same resource app')
@@ -12,7 +29,7 @@ export function targetRatios (samples: Samples, memory: MemoryReport | undefined
   const hash = samples.median('argon2id hash alone', 'p50')
   const ratios = [
     atLeast('protected cache off / ceiling', cacheOff / ceiling, 0.35),
-    atLeast('protected cache off / documented setup', cacheOff / rps('documented @fastify/jwt + get-jwks'), 2),
+    atLeast('protected cache off / documented setup', cacheOff / rps(DOCUMENTED), 2),
     atLeast('protected cache on / ceiling', rps('protected, token cache on') / ceiling, 0.8),
     atLeast('JWKS endpoint / ceiling', rps('JWKS endpoint') / ceiling, 0.9),
     atLeast('token issuance / RS256 sign rate', rps(ISSUANCE_NAME) / rps('RS256 sign, node:crypto, 1 core'), 0.6),
@@ -31,9 +48,15 @@ export function targetRatios (samples: Samples, memory: MemoryReport | undefined
 export function informationLines (samples: Samples, cores: number): string[] {
   const rps = (row: string) => samples.median(row, 'rps')
   const hash = samples.median('argon2id hash alone', 'p50')
-  const documented = rps('documented @fastify/jwt + get-jwks')
+  const documented = rps(DOCUMENTED)
   const leastAnyVerifier = rps(RSA_ONLY_NAME)
+  const bare = rps(BARE_FASTIFY_NAME)
   return [
+    `bounds against bare Fastify: our resource app's unauthenticated route ${(rps('ceiling: no auth, same resource app') / bare).toFixed(2)} ` +
+      `(what logging, metrics, security headers and load shedding leave of it); a kid lookup + RS256 verify in that app ${(leastAnyVerifier / bare).toFixed(2)} ` +
+      '(the least any verifier can reach there)',
+    `our /health with request logging off (LOG_LEVEL=warn): ${(rps(HEALTH_WARN_NAME) / bare).toFixed(2)} of bare Fastify; ` +
+      `logging one line per request at info costs ${(100 * (1 - rps(HEALTH_NAME) / rps(HEALTH_WARN_NAME))).toFixed(0)}% of its throughput`,
     `the least any verifier can do in our app (a kid lookup and one RS256 verify, measured: ${Math.round(leastAnyVerifier)} req/s) is ` +
       `${(leastAnyVerifier / documented).toFixed(2)} x the documented setup; ours reaches ${(rps('protected, token cache off') / leastAnyVerifier).toFixed(2)} of it`,
     `like for like, our verifier in the documented setup's bare app: ${(rps(BARE_VERIFIER_NAME) / documented).toFixed(2)} x the documented setup`,

@@ -2,7 +2,7 @@
 // up, measures each target in interleaved rounds, and prints one table, the target ratios and a
 // JSON copy. Options: --rounds=3 --duration=5 (seconds per target per round) --out=FILE, and to
 // find what limits a target: --profile (a CPU profile per server child) --only=WORD,WORD (targets whose name holds one)
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -12,12 +12,13 @@ import { argon2HashTimes, rs256SignRate, rs256VerifyRate } from './crypto-limit.
 import { runLoad } from './load.js'
 import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
-import { informationLines, targetRatios } from './ratios.js'
+import { informationLines, productionRatios, targetRatios } from './ratios.js'
+import { startProduction, type ProductionChild } from './production.js'
 import {
-  addBenchClient, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
+  addBenchClient, BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
-import { CEILING_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
+import { BARE_PATH, CEILING_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -40,42 +41,66 @@ const startedAt = new Date()
 if (PROFILE_DIR) await rm(PROFILE_DIR, { recursive: true, force: true })
 const dir = await mkdtemp(join(tmpdir(), 'fastify-ssot-bench-'))
 const children: ServerChild[] = []
+const productions: ProductionChild[] = []
+const logDir = join(dir, 'logs')
 const samples = new Samples()
 let memory: MemoryReport | undefined
 
 async function start (name: string, spec: ServerSpec, options: ChildOptions = {}): Promise<ServerChild> {
-  const child = await startServer(name, spec, { profileDir: PROFILE_DIR, ...options })
+  const child = await startServer(name, spec, { profileDir: PROFILE_DIR, logDir, ...options })
   children.push(child)
+  return child
+}
+
+/** `node dist/services/<service>/server.js`, as npm run start:<service> runs it. */
+async function startCompiled (name: string, service: 'auth' | 'resource', env: Record<string, string>): Promise<ProductionChild> {
+  const child = await startProduction(name, service, env, logDir, PROFILE_DIR)
+  productions.push(child)
   return child
 }
 
 interface Target { name: string, run: (duration: number) => Promise<Sample | Record<string, Sample>> }
 
 async function measure (): Promise<void> {
+  await mkdir(logDir)
   const keysDir = join(dir, 'keys')
   await ensureKeyFiles(keysDir)
   const databaseUrl = `sqlite:${join(dir, 'auth.sqlite')}`
   const client = await addBenchClient(databaseUrl)
   const auth = await start('auth', { kind: 'auth', keysDir, databaseUrl, ...LOGIN })
   const tokens = await issueTokens(auth, 50, client, LOGIN)
-  const ours = await start('resource-cache-off', { kind: 'resource', issuer: auth.url, tokenCache: false })
-  const cached = await start('resource-cache-on', { kind: 'resource', issuer: auth.url, tokenCache: true })
+  const ceiling = await start('bare-fastify', { kind: 'bare' })
+  const ours = await start('resource-bounds', { kind: 'resource', issuer: auth.url, tokenCache: false })
   const documented = await start('documented', { kind: 'documented' })
   const bare = await start('bare-verifier', { kind: 'bare-verifier', issuer: auth.url })
-  for (const server of [ours, cached, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
+  // The production start, default settings: the resource services trust the bench's auth service
+  // (it signed the tokens); the JWKS row reads a compiled auth service with its own key ring.
+  const cacheOff = await startCompiled('resource-production', 'resource', { ISSUER_URL: auth.url })
+  // The same start with request logging off (LOG_LEVEL=warn): what the info lines cost, in this run.
+  const quiet = await startCompiled('resource-production-warn', 'resource', { ISSUER_URL: auth.url, LOG_LEVEL: 'warn' })
+  const cacheOn = await startCompiled('resource-production-cache-on', 'resource', { ISSUER_URL: auth.url, TOKEN_CACHE_MAX: String(VERIFIED_TOKEN_CACHE_ON.tokenCacheMax) })
+  await ensureKeyFiles(join(dir, 'keys-production'))
+  const authCompiled = await startCompiled('auth-production', 'auth', {
+    KEYS_DIR: join(dir, 'keys-production'), DATABASE_URL: `sqlite:${join(dir, 'auth-production.sqlite')}`
+  })
+  for (const server of [cacheOff, cacheOn, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
   await expectOk(ours, RSA_ONLY_PATH, tokens[0]!)
 
   const load = (url: string, path: string) => (duration: number) =>
     runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })
+  const plain = (url: string) => (duration: number) => runLoad({ url, connections: CONNECTIONS, duration })
   const issuance = issuanceRequest(client)
   let targets: Target[] = [
+    { name: BARE_FASTIFY_NAME, run: plain(`${ceiling.url}${BARE_PATH}`) },
+    { name: HEALTH_NAME, run: plain(`${cacheOff.url}/health`) },
+    { name: HEALTH_WARN_NAME, run: plain(`${quiet.url}/health`) },
     { name: 'ceiling: no auth, same resource app', run: load(ours.url, CEILING_PATH) },
     { name: RSA_ONLY_NAME, run: load(ours.url, RSA_ONLY_PATH) },
-    { name: 'protected, token cache off', run: load(ours.url, '/resource/protected') },
-    { name: 'protected, token cache on', run: load(cached.url, '/resource/protected') },
+    { name: 'protected, token cache off', run: load(cacheOff.url, '/resource/protected') },
+    { name: 'protected, token cache on', run: load(cacheOn.url, '/resource/protected') },
     { name: 'documented @fastify/jwt + get-jwks', run: load(documented.url, '/resource/protected') },
     { name: BARE_VERIFIER_NAME, run: load(bare.url, '/resource/protected') },
-    { name: 'JWKS endpoint', run: (duration) => runLoad({ url: `${auth.url}/.well-known/jwks.json`, connections: CONNECTIONS, duration }) },
+    { name: 'JWKS endpoint', run: plain(`${authCompiled.url}/.well-known/jwks.json`) },
     { name: ISSUANCE_NAME, run: (duration) => runLoad({ url: `${auth.url}${issuance.path}`, ...issuance, connections: CONNECTIONS, duration }) },
     { name: 'RS256 verify, node:crypto, 1 core', run: async (duration) => ({ rps: rs256VerifyRate(duration * 200) }) },
     { name: 'RS256 sign, node:crypto, 1 core', run: async (duration) => ({ rps: rs256SignRate(duration * 200) }) },
@@ -152,12 +177,12 @@ function machine () {
 try {
   await measure()
 } finally {
-  await Promise.all(children.map((child) => child.close()))
+  await Promise.all([...children, ...productions].map((child) => child.close()))
   await rm(dir, { recursive: true, force: true })
 }
 
 const MB = 2 ** 20
-const ratios = targetRatios(samples, memory)
+const ratios = { production: productionRatios(samples), issue7: targetRatios(samples, memory) }
 const host = machine()
 console.log(`\nfastify-ssot bench, ${startedAt.toISOString()}, ${host.cpu} x${host.cores}, Node ${host.node}, load average ${host.loadAverage.join(' ')}`)
 console.log(`command: npm run bench -- --rounds=${ROUNDS} --duration=${DURATION}; ${CONNECTIONS} connections; medians (min-max) over rounds; took ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s\n`)
@@ -168,7 +193,8 @@ if (memory) {
   console.log(`\nresource service memory${memory.gcExposed ? ' after GC' : ''}: ${line('RSS', 'rss')}; ${line('heapUsed', 'heapUsed')}`)
 }
 console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
-console.log(formatRatios(ratios))
+console.log('targets of issue 15: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
+console.log('\ntargets of issue 7\n' + formatRatios(ratios.issue7))
 console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
 await writeFile(args.out, JSON.stringify({
   date: startedAt.toISOString(),
@@ -182,7 +208,7 @@ await writeFile(args.out, JSON.stringify({
 }, null, 2) + '\n')
 console.log(`\nwritten to ${args.out}`)
 if (PROFILE_DIR) {
-  for (const child of children) {
+  for (const child of [...children, ...productions]) {
     const path = await mainThreadProfile(join(PROFILE_DIR, child.name))
     console.log(`\nCPU profile of ${child.name} (${path ?? 'none written'}):\n${path ? await summariseProfile(path) : ''}`)
   }

@@ -44,6 +44,10 @@ export const ISSUANCE_NAME = 'token issuance, client_credentials'
 
 export const BARE_VERIFIER_NAME = 'our verifier, cache off, bare app'
 
+export const BARE_FASTIFY_NAME = 'bare Fastify, one route, no plugins'
+export const HEALTH_NAME = 'our /health'
+export const HEALTH_WARN_NAME = 'our /health, LOG_LEVEL=warn'
+
 export const RSA_ONLY_NAME = 'kid lookup + RS256 verify only, same app'
 
 /** Concurrent clients of the login target, and callers of the hash row measured beside it. */
@@ -74,7 +78,7 @@ export function bearerRequests (path: string, tokens: string[]): autocannon.Requ
 }
 
 /** Fails the bench before measuring if `path` does not answer 200 with a token (a 401 is fast). */
-export async function expectOk (server: ServerChild, path: string, token: string): Promise<void> {
+export async function expectOk (server: Pick<ServerChild, 'name' | 'url'>, path: string, token: string): Promise<void> {
   const body = await call(server.url, { method: 'GET', path, headers: { authorization: `Bearer ${token}` } })
   if (body.message !== 'This is a protected resource') throw new Error(`bench: ${server.name} ${path} answered ${JSON.stringify(body)}`)
 }

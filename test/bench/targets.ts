@@ -1,6 +1,7 @@
-// The apps under test, each built in its own child process (see server.ts): our resource service
-// (verified-token cache off or on, plus an unauthenticated ceiling route), the setup the
-// @fastify/jwt and get-jwks READMEs document, and the auth service.
+// The apps under test, each built in its own child process (see server.ts): a bare Fastify app
+// (the ceiling), our resource service with the bench's bound routes added, the setup the
+// @fastify/jwt and get-jwks READMEs document, and the auth service. Ours log as in production
+// (info, to the child's stdout, which the bench sends to a file).
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { createServer } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -14,7 +15,7 @@ import { buildApp as buildAuthApp } from '../../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { buildApp as buildResourceApp } from '../../services/resource/app.js'
 import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
-import { DEFAULT_AUDIENCE } from '../../services/shared/config.js'
+import { DEFAULT_AUDIENCE, loggerOptions } from '../../services/shared/config.js'
 
 /**
  * The ONE place that says how the verifier's verified-token cache is turned on (target 3).
@@ -24,6 +25,7 @@ import { DEFAULT_AUDIENCE } from '../../services/shared/config.js'
 export const VERIFIED_TOKEN_CACHE_ON: Partial<VerifierPluginOptions> = { tokenCacheMax: 10_000 }
 
 export type ServerSpec =
+  | { kind: 'bare' }
   | { kind: 'resource', issuer: string, tokenCache: boolean }
   | { kind: 'documented' }
   | { kind: 'bare-verifier', issuer: string }
@@ -61,11 +63,25 @@ async function addRs256OnlyRoute (app: FastifyInstance, issuer: string): Promise
 }
 
 async function ourResource (issuer: string, tokenCache: boolean): Promise<FastifyInstance> {
-  const options = resourceAppOptions(loadResourceEnv({ ISSUER_URL: issuer, LOG_LEVEL: 'silent' }))
-  const app = await buildResourceApp({ ...options, verifier: { ...options.verifier, ...(tokenCache && VERIFIED_TOKEN_CACHE_ON) } })
+  const env = loadResourceEnv({ ISSUER_URL: issuer })
+  const options = resourceAppOptions(env)
+  const app = await buildResourceApp({
+    ...options,
+    logger: loggerOptions(env.LOG_LEVEL, false),
+    verifier: { ...options.verifier, ...(tokenCache && VERIFIED_TOKEN_CACHE_ON) }
+  })
   // Target 1: same app, same response schema and a body of the same shape, no auth.
   app.get(CEILING_PATH, { schema: { response: { 200: ProtectedSchema } } }, async () => ({ message: MESSAGE, user: BENCH_USER }))
   await addRs256OnlyRoute(app, issuer)
+  return app
+}
+
+export const BARE_PATH = '/health'
+
+/** The ceiling: Fastify with no plugin and no logger, one route answering what our /health answers. */
+function bareFastify (): FastifyInstance {
+  const app = Fastify()
+  app.get(BARE_PATH, async () => ({ status: 'ok' }))
   return app
 }
 
@@ -105,7 +121,7 @@ async function bareVerifier (issuer: string): Promise<FastifyInstance> {
   return app
 }
 
-async function freeLoopbackPort (): Promise<number> {
+export async function freeLoopbackPort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
@@ -132,15 +148,15 @@ async function addHashOnlyRoute (app: FastifyInstance, password: string): Promis
  * target measures the hash, not the 429s), plus the argon2id-only route.
  */
 async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: number): Promise<FastifyInstance> {
-  const app = await buildAuthApp(authAppOptions(loadAuthEnv({
+  const env = loadAuthEnv({
     ISSUER_URL: `http://127.0.0.1:${port}`,
     KEYS_DIR: spec.keysDir,
     DATABASE_URL: spec.databaseUrl,
     LOGIN_MAX_PER_IP: '1000000000',
     LOGIN_MAX_PER_USERNAME: '1000000000',
-    LOGIN_MAX_PER_USERNAME_AND_IP: '1000000000',
-    LOG_LEVEL: 'silent'
-  })))
+    LOGIN_MAX_PER_USERNAME_AND_IP: '1000000000'
+  })
+  const app = await buildAuthApp({ ...authAppOptions(env), logger: loggerOptions(env.LOG_LEVEL, false) })
   await addHashOnlyRoute(app, spec.password)
   await app.ready()
   await ensureUser(app.store.users, spec.username, spec.password, [])
@@ -150,6 +166,7 @@ async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: n
 /** Builds the app `spec` names and the loopback port it must listen on (0: any). */
 export async function buildTarget (spec: ServerSpec): Promise<{ app: FastifyInstance, port: number }> {
   switch (spec.kind) {
+    case 'bare': return { app: bareFastify(), port: 0 }
     case 'resource': return { app: await ourResource(spec.issuer, spec.tokenCache), port: 0 }
     case 'documented': return { app: await documentedSetup(), port: 0 }
     case 'bare-verifier': return { app: await bareVerifier(spec.issuer), port: 0 }

@@ -27,8 +27,8 @@ export function run (command: string, args: string[], options: { cwd?: string, e
 }
 
 /** A child process whose stdout lines are kept, killed at teardown if still running. */
-export function startChild (t: Test, command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child: ChildProcessWithoutNullStreams = spawn(command, args, { cwd: ROOT, env })
+export function startChild (t: Test, command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) {
+  const child: ChildProcessWithoutNullStreams = spawn(command, args, { cwd, env })
   const lines: string[] = []
   let buffer = ''
   const waiters: Array<{ match: (line: string) => boolean, resolve: (line: string) => void }> = []

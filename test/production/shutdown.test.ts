@@ -18,7 +18,7 @@ t.test('SIGTERM during a login: the login answers 200, then the process exits 0'
   await close()
   const url = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: childProcessEnv({ DATABASE_URL: databaseUrl, KEYS_DIR: keysDir, AUTH_PORT: String(port), ISSUER_URL: url, LOG_LEVEL: 'info' }),
+    env: childProcessEnv({ DATABASE_URL: databaseUrl, KEYS_DIR: keysDir, AUTH_PORT: String(port), ISSUER_URL: url, LOG_LEVEL: 'debug' }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
@@ -46,6 +46,7 @@ t.test('SIGTERM during a login: the login answers 200, then the process exits 0'
   const answer = fetch(`${url}/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'correct horse battery' })
   })
+  // At debug level a request's first line says it arrived (at info there is one line, at its end).
   await logged((line) => line.msg === 'incoming request' && line.req?.url === '/auth/login')
   child.kill('SIGTERM')
 
@@ -62,7 +63,8 @@ t.test('SIGTERM during a login: the login answers 200, then the process exits 0'
 })
 
 t.test('close() waits for a login in flight, then ends though its client keeps connections alive', async (t) => {
-  const { lines, logger } = captureLogs('info')
+  // debug: the `incoming request` line shows the login is in flight.
+  const { lines, logger } = captureLogs('debug')
   const app = await startAuth(t, {}, { logger })
   await addUser(app, 'alice', 'correct horse battery')
   const answer = fetch(`${app.url}/auth/login`, {
