@@ -1,6 +1,6 @@
 // The targets of issues 15 and 7, each a ratio (or difference) of medians measured in the same run.
 import { atLeast, atMost, type Ratio, type Samples } from './report.js'
-import { BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, HEALTH_WARN_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
+import { BARE_FASTIFY_NAME, BARE_RSA_ONLY_NAME, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, HEALTH_WARN_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
 
 const MB = 2 ** 20
 
@@ -17,6 +17,16 @@ export function productionRatios (samples: Samples): Ratio[] {
     atLeast('protected cache off / documented setup', cacheOff / rps(DOCUMENTED), 1.5),
     atLeast('protected cache on / bare Fastify', rps('protected, token cache on') / bare, 0.5),
     atLeast('JWKS endpoint / bare Fastify', rps('JWKS endpoint') / bare, 0.6)
+  ]
+}
+
+/** Issue 12: our verifier in the documented setup's bare app, against it and against the least any verifier can do there. */
+export function verifierRatios (samples: Samples): Ratio[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  const ours = rps(BARE_VERIFIER_NAME)
+  return [
+    atLeast('our verifier, bare app / documented setup', ours / rps(DOCUMENTED), 1.4),
+    atLeast('our verifier, bare app / kid lookup + RS256 verify, bare app', ours / rps(BARE_RSA_ONLY_NAME), 0.8)
   ]
 }
 

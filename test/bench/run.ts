@@ -12,10 +12,10 @@ import { argon2HashTimes, rs256SignRate, rs256VerifyRate } from './crypto-limit.
 import { runLoad } from './load.js'
 import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
-import { informationLines, productionRatios, targetRatios } from './ratios.js'
+import { informationLines, productionRatios, targetRatios, verifierRatios } from './ratios.js'
 import { startProduction, type ProductionChild } from './production.js'
 import {
-  addBenchClient, BARE_FASTIFY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
+  addBenchClient, BARE_FASTIFY_NAME, BARE_RSA_ONLY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
 import { BARE_PATH, CEILING_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
@@ -85,6 +85,7 @@ async function measure (): Promise<void> {
   })
   for (const server of [cacheOff, cacheOn, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
   await expectOk(ours, RSA_ONLY_PATH, tokens[0]!)
+  await expectOk(bare, RSA_ONLY_PATH, tokens[0]!)
 
   const load = (url: string, path: string) => (duration: number) =>
     runLoad({ url, requests: bearerRequests(path, tokens), connections: CONNECTIONS, duration })
@@ -100,6 +101,7 @@ async function measure (): Promise<void> {
     { name: 'protected, token cache on', run: load(cacheOn.url, '/resource/protected') },
     { name: 'documented @fastify/jwt + get-jwks', run: load(documented.url, '/resource/protected') },
     { name: BARE_VERIFIER_NAME, run: load(bare.url, '/resource/protected') },
+    { name: BARE_RSA_ONLY_NAME, run: load(bare.url, RSA_ONLY_PATH) },
     { name: 'JWKS endpoint', run: plain(`${authCompiled.url}/.well-known/jwks.json`) },
     { name: ISSUANCE_NAME, run: (duration) => runLoad({ url: `${auth.url}${issuance.path}`, ...issuance, connections: CONNECTIONS, duration }) },
     { name: 'RS256 verify, node:crypto, 1 core', run: async (duration) => ({ rps: rs256VerifyRate(duration * 200) }) },
@@ -182,7 +184,7 @@ try {
 }
 
 const MB = 2 ** 20
-const ratios = { production: productionRatios(samples), issue7: targetRatios(samples, memory) }
+const ratios = { production: productionRatios(samples), verifier: verifierRatios(samples), issue7: targetRatios(samples, memory) }
 const host = machine()
 console.log(`\nfastify-ssot bench, ${startedAt.toISOString()}, ${host.cpu} x${host.cores}, Node ${host.node}, load average ${host.loadAverage.join(' ')}`)
 console.log(`command: npm run bench -- --rounds=${ROUNDS} --duration=${DURATION}; ${CONNECTIONS} connections; medians (min-max) over rounds; took ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s\n`)
@@ -194,6 +196,7 @@ if (memory) {
 }
 console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
 console.log('targets of issue 15: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
+console.log('\ntargets of issue 12: our verifier (@fastify/jwt + get-jwks and our layer) in a bare app, like for like\n' + formatRatios(ratios.verifier))
 console.log('\ntargets of issue 7\n' + formatRatios(ratios.issue7))
 console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
 await writeFile(args.out, JSON.stringify({

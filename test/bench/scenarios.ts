@@ -50,6 +50,8 @@ export const HEALTH_WARN_NAME = 'our /health, LOG_LEVEL=warn'
 
 export const RSA_ONLY_NAME = 'kid lookup + RS256 verify only, same app'
 
+export const BARE_RSA_ONLY_NAME = 'kid lookup + RS256 verify only, bare app'
+
 /** Concurrent clients of the login target, and callers of the hash row measured beside it. */
 export const LOGIN_CLIENTS = 20
 export const HASH_AT_ONCE_NAME = `argon2id hash, ${LOGIN_CLIENTS} at once`

@@ -118,6 +118,7 @@ async function bareVerifier (issuer: string): Promise<FastifyInstance> {
     message: MESSAGE,
     user: { userId: request.user.sub, username: request.user.username }
   }))
+  await addRs256OnlyRoute(app, issuer) // the bound, in the same bare app
   return app
 }
 
