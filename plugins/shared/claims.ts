@@ -17,9 +17,12 @@ export const AccessTokenClaimsSchema = Type.Object({
   client_id: Type.String(),
   scope: Type.String(),
   username: Type.Optional(Type.String()),
+  // The session (user tokens) or the client's credential generation (client tokens): revoking it
+  // revokes every token that carries it (see the auth service's revocation feed).
+  sid: Type.Optional(Type.String()),
   roles: Type.Optional(Type.Array(Type.String()))
 })
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'roles'> & { aud?: string }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles'> & { aud?: string }

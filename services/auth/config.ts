@@ -44,6 +44,11 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_MAX_PER_IP: Type.Integer({ minimum: 1, default: 20, description: 'Login attempts per client address per window' }),
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
+  REVOCATION_FEED_POLL_MS: Type.Integer({
+    minimum: 10, maximum: 60_000, default: 250,
+    description: 'How often each replica reads the revocations other replicas and the CLIs committed, for GET /revocations (its own at once)'
+  }),
+  REVOCATION_FEED_HEARTBEAT: Duration('15s', 'A keep-alive comment on every GET /revocations stream this often, so followers notice a dead connection (at least 1s)'),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -78,6 +83,12 @@ function keysBackendOptions (env: AuthEnv): Pick<AuthAppOptions, 'keysBackend' |
   }
 }
 
+function revocationFeedOptions (env: AuthEnv): AuthAppOptions['revocationFeed'] {
+  const heartbeat = durationSeconds(env.REVOCATION_FEED_HEARTBEAT)
+  if (heartbeat < 1) throw new Error('Invalid configuration: REVOCATION_FEED_HEARTBEAT must be at least 1s')
+  return { pollInterval: env.REVOCATION_FEED_POLL_MS, heartbeatInterval: heartbeat * 1000 }
+}
+
 /** What buildApp needs, from a validated environment. */
 export function authAppOptions (env: AuthEnv): AuthAppOptions {
   const options: AuthAppOptions = {
@@ -104,7 +115,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
       maxPerIp: env.LOGIN_MAX_PER_IP,
       maxPerUsername: env.LOGIN_MAX_PER_USERNAME,
       rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW)
-    }
+    },
+    revocationFeed: revocationFeedOptions(env)
   }
   checkRotationInterval(options)
   return options

@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox'
 import { StoreUnavailableError } from '../store/errors.js'
 import type { Client } from '../store/clients.js'
 import type { Grants } from '../grants.js'
+import { looksLikeAccessToken, type AccessTokenRevoker } from '../access-token-revocation.js'
 import { TokenResponseSchema } from '../schemas.js'
 
 const OAuthErrorSchema = Type.Object({
@@ -75,7 +76,7 @@ function presentedClient (request: FastifyRequest, body: { client_id?: string, c
   return { id: body.client_id ?? '', secret: body.client_secret ?? '' }
 }
 
-export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async (fastify, { grants }) => {
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAccessToken: AccessTokenRevoker }> = async (fastify, { grants, revokeAccessToken }) => {
   await fastify.register(formBody)
   fastify.setErrorHandler(oauthErrorHandler)
 
@@ -121,15 +122,17 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
   fastify.post('/oauth/revoke', {
     schema: {
       tags: ['oauth'],
-      summary: 'Revoke a refresh token and its whole session (RFC 7009)',
+      summary: 'Revoke a refresh token and its whole session, or one access token (RFC 7009)',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: RevokeBodySchema,
       response: { 200: Type.Object({}, { description: 'Revoked, or was never valid: the answer is the same' }), 400: OAuthErrorSchema, 401: OAuthErrorSchema }
     }
   }, async (request) => {
-    await authenticateClient(request, request.body)
-    // RFC 7009 §2.2: 200 whether or not the token was known; access tokens expire on their own.
-    await fastify.store.refreshTokens.revoke(request.body.token)
+    const client = await authenticateClient(request, request.body)
+    // RFC 7009 §2.2: 200 whether or not the token was known. An access token is published on the
+    // revocation feed; a refresh token revokes its session (and so its access tokens).
+    if (looksLikeAccessToken(request.body.token)) await revokeAccessToken(request.body.token, client)
+    else await fastify.store.refreshTokens.revoke(request.body.token)
     return {}
   })
 }

@@ -1,0 +1,178 @@
+// The live side of the revocation feed: ONE poll of the revocations table per replica, whatever
+// the number of followers, fanned out to every open stream. A poll reads the rows after the last
+// id it saw (ids grow in commit order, see store/revocations.ts), every `pollInterval` ms for what
+// other replicas and the CLIs commit, and at once after a local commit.
+//
+// A new follower gets a snapshot first. It is registered before the snapshot is read, and events
+// the poll finds meanwhile are queued for it: the snapshot holds every row up to the newest id it
+// read, the poll everything after the id it had reached, which is never beyond that newest id; the
+// follower's high-water mark drops what both hold. So no event falls between the two.
+import { PassThrough } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Revocation, RevocationRepository } from './store/revocations.js'
+
+export interface RevocationFeedOptions {
+  /** Milliseconds between two polls of the table. */
+  pollInterval: number
+  /** Milliseconds between two keep-alive comments on every stream. */
+  heartbeatInterval: number
+}
+
+const PAGE = 1000
+/** A follower that stops reading is dropped once this much waits for it; it resumes with Last-Event-ID. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024
+
+export const revokedEvent = (event: Revocation) =>
+  `id: ${event.id}\nevent: revoked\ndata: ${JSON.stringify({ hash: event.hash, exp: event.exp })}\n\n`
+const syncedEvent = (id: string) => `event: synced\ndata: ${JSON.stringify({ id })}\n\n`
+const KEEP_ALIVE = ': keep-alive\n\n'
+
+interface Follower {
+  stream: PassThrough
+  /** Every event up to this id has been sent, or was covered by the snapshot. */
+  sentUpTo: number
+  /** Events the poll found during the snapshot; undefined once the follower is live. */
+  queued?: Revocation[]
+}
+
+/** Resolves when `stream` can take more, or has closed. */
+function drained (stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { stream.off('drain', done).off('close', done); resolve() }
+    stream.on('drain', done).on('close', done)
+  })
+}
+
+export function createRevocationHub (revocations: RevocationRepository, options: RevocationFeedOptions, log: FastifyBaseLogger) {
+  const followers = new Set<Follower>()
+  let cursor = 0
+  let polling: Promise<void> | undefined
+  let pollAgain = false
+  let failing = false
+  let closed = false
+  let timers: NodeJS.Timeout[] = []
+  let unsubscribe = () => {}
+
+  function write (follower: Follower, text: string): void {
+    if (!follower.stream.writable) return
+    if (follower.stream.writableLength > MAX_PENDING_BYTES) follower.stream.destroy()
+    else follower.stream.write(text)
+  }
+
+  function deliver (follower: Follower, event: Revocation): void {
+    if (event.id <= follower.sentUpTo) return
+    if (follower.queued) return void follower.queued.push(event)
+    follower.sentUpTo = event.id
+    write(follower, revokedEvent(event))
+  }
+
+  async function pollOnce (): Promise<void> {
+    // Nobody to tell: only move the cursor (one indexed max(), not the rows).
+    if (followers.size === 0) return void (cursor = await revocations.newest())
+    for (let page = await revocations.after(cursor, PAGE); page.length > 0; page = await revocations.after(cursor, PAGE)) {
+      const now = Date.now() / 1000
+      for (const event of page) {
+        if (event.exp > now) for (const follower of followers) deliver(follower, event)
+      }
+      cursor = page.at(-1)!.id
+      if (page.length < PAGE) return
+    }
+  }
+
+  /** Polls now, or once more right after the poll in progress; a failure is logged once, not per poll. */
+  function poll (): Promise<void> {
+    if (closed) return Promise.resolve()
+    if (polling) {
+      pollAgain = true
+      return polling
+    }
+    polling = (async () => {
+      do {
+        pollAgain = false
+        await pollOnce()
+      } while (pollAgain)
+      if (failing) log.info('revocation feed: the database answers again')
+      failing = false
+    })().catch((err: Error) => {
+      if (!failing) log.warn({ err: err.message }, 'revocation feed: polling failed; retrying')
+      failing = true
+    }).finally(() => { polling = undefined })
+    return polling
+  }
+
+  /** Sends the live revocations after `from` up to `newest`, then `synced`, then what was queued. */
+  async function snapshot (follower: Follower, from: number, newest: number, honoured: boolean): Promise<void> {
+    const { stream } = follower
+    let lastSent: number | undefined
+    for (let after = from; ; after = lastSent!) {
+      const page = await revocations.live(after, newest, PAGE)
+      for (const event of page) {
+        if (stream.destroyed) return
+        lastSent = event.id
+        if (!stream.write(revokedEvent(event))) await drained(stream)
+      }
+      if (page.length < PAGE) break
+    }
+    if (stream.destroyed) return
+    follower.sentUpTo = Math.max(from, newest)
+    stream.write(syncedEvent(lastSent !== undefined ? String(lastSent) : honoured ? String(from) : ''))
+    const queued = follower.queued ?? []
+    follower.queued = undefined
+    for (const event of queued) deliver(follower, event)
+  }
+
+  return {
+    /**
+     * A stream of SSE text for a follower that has seen events up to `lastEventId`. Resolves once
+     * the newest id is known (a database failure rejects, before any byte is sent); the snapshot
+     * then follows on the stream.
+     */
+    async follow (lastEventId: number | undefined): Promise<PassThrough> {
+      const follower: Follower = { stream: new PassThrough(), sentUpTo: 0, queued: [] }
+      followers.add(follower)
+      follower.stream.once('close', () => followers.delete(follower))
+      let newest: number
+      try {
+        // A poll that began before this follower existed may move the cursor without telling it:
+        // let it end, so that the newest id read next is at least that cursor.
+        await polling
+        newest = await revocations.newest()
+      } catch (err) {
+        follower.stream.destroy()
+        throw err
+      }
+      // An id beyond the newest is from another database (a reset): everything, from the start.
+      const honoured = lastEventId !== undefined && lastEventId <= newest
+      snapshot(follower, honoured ? lastEventId : 0, newest, honoured).catch((err: Error) => {
+        log.warn({ err: err.message }, 'revocation feed: snapshot failed; the follower will resume')
+        follower.stream.destroy()
+      })
+      return follower.stream
+    },
+
+    /** Reads the newest id, then polls and sends keep-alives until close(). */
+    async start (): Promise<void> {
+      cursor = await revocations.newest()
+      unsubscribe = revocations.onCommitted(() => void poll())
+      timers = [
+        setInterval(() => void poll(), options.pollInterval),
+        setInterval(() => { for (const follower of followers) if (!follower.queued) write(follower, KEEP_ALIVE) }, options.heartbeatInterval)
+      ]
+    },
+
+    /** Ends every stream (followers reconnect elsewhere) and stops polling. */
+    async close (): Promise<void> {
+      closed = true
+      unsubscribe()
+      for (const timer of timers) clearInterval(timer)
+      for (const follower of followers) follower.stream.end()
+      followers.clear()
+      await polling
+    },
+
+    followers: () => followers.size,
+    cursor: () => cursor
+  }
+}
+
+export type RevocationHub = ReturnType<typeof createRevocationHub>
