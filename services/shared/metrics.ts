@@ -93,8 +93,7 @@ async function metricsPlugin (fastify: FastifyInstance) {
   fastify.addHook('onResponse', (request, reply, done) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }
     metrics.requests.inc(labels)
-    // A stream (config.streaming) lasts as long as its follower: not a latency.
-    if (request.routeOptions.config.streaming !== true) metrics.latency.observe(labels, reply.elapsedTime / 1000)
+    metrics.latency.observe(labels, reply.elapsedTime / 1000)
     // The verifier sets request.user (null until then) only after a successful verification.
     if ((request as { user?: unknown }).user) metrics.verifierResults.inc({ result: 'ok' })
     done()
@@ -112,10 +111,6 @@ async function metricsPlugin (fastify: FastifyInstance) {
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: ReturnType<typeof createMetrics>
-  }
-  interface FastifyContextConfig {
-    /** The route answers with a long-lived stream: counted, but kept out of the latency histogram. */
-    streaming?: boolean
   }
 }
 

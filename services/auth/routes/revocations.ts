@@ -50,9 +50,10 @@ export async function revocationRoutes (fastify: FastifyInstance, options: Revoc
   fastify.addHook('preClose', hub.close)
 
   fastify.get(REVOCATIONS_PATH, {
-    // Followers reconnecting during an overload must still hear of revocations; a stream is not
-    // a slow request (shared/metrics.ts keeps it out of the latency histogram).
-    config: { pressureHandler: () => undefined, streaming: true },
+    // Followers reconnecting during an overload must still hear of revocations. (Metrics: Fastify
+    // runs onResponse when a stream ends, not while it is open, and never for one its follower
+    // dropped, so streams do not pile up in the latency histogram.)
+    config: { pressureHandler: () => undefined },
     schema: {
       tags: ['keys'],
       summary: 'Revocation feed (Server-Sent Events): a snapshot, then each revocation as it happens',
