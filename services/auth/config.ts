@@ -45,7 +45,9 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_MAX_PER_USERNAME: Type.Integer({ minimum: 1, default: 10, description: 'Login attempts per username per window' }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
   REVOCATION_FEED_POLL_MS: Type.Integer({
-    minimum: 10, maximum: 60_000, default: 250,
+    minimum: 10,
+    maximum: 60_000,
+    default: 250,
     description: 'How often each replica reads the revocations other replicas and the CLIs committed, for GET /revocations (its own at once)'
   }),
   REVOCATION_FEED_HEARTBEAT: Duration('15s', 'A keep-alive comment on every GET /revocations stream this often, so followers notice a dead connection (at least 1s)'),

@@ -61,14 +61,20 @@ export function createRevocationHub (revocations: RevocationRepository, options:
 
   function deliver (follower: Follower, event: Revocation): void {
     if (event.id <= follower.sentUpTo) return
-    if (follower.queued) return void follower.queued.push(event)
+    if (follower.queued) {
+      follower.queued.push(event)
+      return
+    }
     follower.sentUpTo = event.id
     write(follower, revokedEvent(event))
   }
 
   async function pollOnce (): Promise<void> {
     // Nobody to tell: only move the cursor (one indexed max(), not the rows).
-    if (followers.size === 0) return void (cursor = await revocations.newest())
+    if (followers.size === 0) {
+      cursor = await revocations.newest()
+      return
+    }
     for (let page = await revocations.after(cursor, PAGE); page.length > 0; page = await revocations.after(cursor, PAGE)) {
       const now = Date.now() / 1000
       for (const event of page) {
@@ -153,9 +159,10 @@ export function createRevocationHub (revocations: RevocationRepository, options:
     /** Reads the newest id, then polls and sends keep-alives until close(). */
     async start (): Promise<void> {
       cursor = await revocations.newest()
-      unsubscribe = revocations.onCommitted(() => void poll())
+      // poll() never rejects: it logs its failures.
+      unsubscribe = revocations.onCommitted(() => { poll() })
       timers = [
-        setInterval(() => void poll(), options.pollInterval),
+        setInterval(() => { poll() }, options.pollInterval),
         setInterval(() => { for (const follower of followers) if (!follower.queued) write(follower, KEEP_ALIVE) }, options.heartbeatInterval)
       ]
     },

@@ -85,11 +85,11 @@ t.test('PostgreSQL: a revocation waits for the one before it to commit, so ids f
   await insertedByA
   let bCommitted = false
   const b = replicaB.revocations.transaction((trx) => replicaB.revocations.revokeToken(trx, 'b', exp)).then(() => { bCommitted = true })
+  const waitingOnLock = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+    where application_name = ${tag} and wait_event_type = 'Lock'`.execute(replicaA.db)).rows[0]!.n > 0
+  const committedAlready = () => bCommitted
   // A stays open until PostgreSQL shows B waiting on a lock (or B has committed: the bug).
-  for (let waiting = 0; waiting === 0 && !bCommitted;) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where application_name = ${tag} and wait_event_type = 'Lock'`.execute(replicaA.db)
-    waiting = rows[0]!.n
-  }
+  while (!committedAlready() && !await waitingOnLock());
   t.notOk(bCommitted, 'B waits while A has not committed')
   commit()
   await Promise.all([a, b])
