@@ -16,11 +16,14 @@ export interface RevocationFeedOptions {
   pollInterval: number
   /** Milliseconds between two keep-alive comments on every stream. */
   heartbeatInterval: number
+  /**
+   * A follower that stops reading is dropped once this many bytes wait for it (beyond what the
+   * sockets hold), so a stalled one cannot grow the heap; it resumes with Last-Event-ID. 4 MiB.
+   */
+  maxPendingBytes?: number
 }
 
 const PAGE = 1000
-/** A follower that stops reading is dropped once this much waits for it; it resumes with Last-Event-ID. */
-const MAX_PENDING_BYTES = 4 * 1024 * 1024
 
 export const revokedEvent = (event: Revocation) =>
   `id: ${event.id}\nevent: revoked\ndata: ${JSON.stringify({ hash: event.hash, exp: event.exp })}\n\n`
@@ -45,6 +48,7 @@ function drained (stream: PassThrough): Promise<void> {
 
 export function createRevocationHub (revocations: RevocationRepository, options: RevocationFeedOptions, log: FastifyBaseLogger) {
   const followers = new Set<Follower>()
+  const maxPendingBytes = options.maxPendingBytes ?? 4 * 1024 * 1024
   let cursor = 0
   let polling: Promise<void> | undefined
   let pollAgain = false
@@ -55,7 +59,7 @@ export function createRevocationHub (revocations: RevocationRepository, options:
 
   function write (follower: Follower, text: string): void {
     if (!follower.stream.writable) return
-    if (follower.stream.writableLength > MAX_PENDING_BYTES) follower.stream.destroy()
+    if (follower.stream.writableLength > maxPendingBytes) follower.stream.destroy()
     else follower.stream.write(text)
   }
 

@@ -64,9 +64,10 @@ export async function follow (issuer: string, lastEventId?: string) {
     } finally {
       clearTimeout(timer)
     }
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const block = parseBlock(buffer.slice(0, end))
-      buffer = buffer.slice(end + 2)
+    const blocks = buffer.split('\n\n')
+    buffer = blocks.pop()!
+    for (const text of blocks) {
+      const block = parseBlock(text)
       if (block === 'comment') comments++
       else events.push(block)
     }
@@ -84,11 +85,11 @@ export async function follow (issuer: string, lastEventId?: string) {
     comments: () => comments,
     /** The next events up to and including the first that `matches` (consumed). */
     async until (matches: (event: FeedEvent) => boolean): Promise<FeedEvent[]> {
-      for (;;) {
-        const found = events.slice(taken).findIndex(matches)
-        if (found >= 0) return events.slice(taken, (taken += found + 1))
+      for (let scanned = taken; ; await readMore()) {
+        for (; scanned < events.length; scanned++) {
+          if (matches(events[scanned]!)) return events.slice(taken, (taken = scanned + 1))
+        }
         if (ended) throw new Error('the feed ended')
-        await readMore()
       }
     },
     /** The next `revoked` events up to the `synced` one, and its id. */
@@ -107,10 +108,17 @@ export async function follow (issuer: string, lastEventId?: string) {
       const target = comments + n
       while (comments < target && !ended) await readMore()
     },
-    /** Resolves when the service ends the stream. */
-    async ended (): Promise<void> {
-      while (!ended) await readMore()
+    /** Resolves when the service ends the stream (or drops it); says how many events it sent. */
+    async ended (): Promise<number> {
+      try {
+        while (!ended) await readMore()
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err
+      }
+      return events.length
     },
+    /** Every event received so far. */
+    received: () => events,
     close: () => { response.destroy() }
   }
 }
