@@ -34,8 +34,9 @@ interface Follower {
   stream: PassThrough
   /** Every event up to this id has been sent, or was covered by the snapshot. */
   sentUpTo: number
-  /** Events the poll found during the snapshot; undefined once the follower is live. */
-  queued?: Revocation[]
+  /** Set once the snapshot has been sent; until then, what the poll finds is queued. */
+  live: boolean
+  queued: Revocation[]
 }
 
 /** Resolves when `stream` can take more, or has closed. */
@@ -53,7 +54,6 @@ export function createRevocationHub (revocations: RevocationRepository, options:
   let polling: Promise<void> | undefined
   let pollAgain = false
   let failing = false
-  let closed = false
   let timers: NodeJS.Timeout[] = []
   let unsubscribe = () => {}
 
@@ -65,7 +65,7 @@ export function createRevocationHub (revocations: RevocationRepository, options:
 
   function deliver (follower: Follower, event: Revocation): void {
     if (event.id <= follower.sentUpTo) return
-    if (follower.queued) {
+    if (!follower.live) {
       follower.queued.push(event)
       return
     }
@@ -91,7 +91,6 @@ export function createRevocationHub (revocations: RevocationRepository, options:
 
   /** Polls now, or once more right after the poll in progress; a failure is logged once, not per poll. */
   function poll (): Promise<void> {
-    if (closed) return Promise.resolve()
     if (polling) {
       pollAgain = true
       return polling
@@ -110,25 +109,24 @@ export function createRevocationHub (revocations: RevocationRepository, options:
     return polling
   }
 
-  /** Sends the live revocations after `from` up to `newest`, then `synced`, then what was queued. */
+  /**
+   * Sends the live revocations after `from` up to `newest` a page at a time, each page once the
+   * follower has taken the one before (a stalled follower holds one page, not the table), then
+   * `synced`, then what the poll queued meanwhile. Stops when the follower has gone.
+   */
   async function snapshot (follower: Follower, from: number, newest: number, honoured: boolean): Promise<void> {
     const { stream } = follower
+    const pageAfter = (after: number) => revocations.live(after, newest, PAGE)
     let lastSent: number | undefined
-    for (let after = from; ; after = lastSent!) {
-      const page = await revocations.live(after, newest, PAGE)
-      for (const event of page) {
-        if (stream.destroyed) return
-        lastSent = event.id
-        if (!stream.write(revokedEvent(event))) await drained(stream)
-      }
-      if (page.length < PAGE) break
+    for (let page = await pageAfter(from); page.length > 0 && stream.writable; page = page.length < PAGE ? [] : await pageAfter(lastSent!)) {
+      lastSent = page.at(-1)!.id
+      if (!stream.write(page.map(revokedEvent).join(''))) await drained(stream)
     }
-    if (stream.destroyed) return
+    if (!stream.writable) return
     follower.sentUpTo = Math.max(from, newest)
     stream.write(syncedEvent(lastSent !== undefined ? String(lastSent) : honoured ? String(from) : ''))
-    const queued = follower.queued ?? []
-    follower.queued = undefined
-    for (const event of queued) deliver(follower, event)
+    follower.live = true
+    for (const event of follower.queued.splice(0)) deliver(follower, event)
   }
 
   return {
@@ -138,7 +136,7 @@ export function createRevocationHub (revocations: RevocationRepository, options:
      * then follows on the stream.
      */
     async follow (lastEventId: number | undefined): Promise<PassThrough> {
-      const follower: Follower = { stream: new PassThrough(), sentUpTo: 0, queued: [] }
+      const follower: Follower = { stream: new PassThrough(), sentUpTo: 0, live: false, queued: [] }
       followers.add(follower)
       follower.stream.once('close', () => followers.delete(follower))
       let newest: number
@@ -167,13 +165,12 @@ export function createRevocationHub (revocations: RevocationRepository, options:
       unsubscribe = revocations.onCommitted(() => { poll() })
       timers = [
         setInterval(() => { poll() }, options.pollInterval),
-        setInterval(() => { for (const follower of followers) if (!follower.queued) write(follower, KEEP_ALIVE) }, options.heartbeatInterval)
+        setInterval(() => { for (const follower of followers) if (follower.live) write(follower, KEEP_ALIVE) }, options.heartbeatInterval)
       ]
     },
 
     /** Ends every stream (followers reconnect elsewhere) and stops polling. */
     async close (): Promise<void> {
-      closed = true
       unsubscribe()
       for (const timer of timers) clearInterval(timer)
       for (const follower of followers) follower.stream.end()

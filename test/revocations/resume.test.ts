@@ -83,6 +83,22 @@ t.test('an expired revocation committed while a follower listens is not sent', a
   feed.close()
 })
 
+t.test('a revocation committed elsewhere just before a follower connects is sent once', async (t) => {
+  // No timer polls during this test: the feed reads the table only when a local commit wakes it.
+  const auth = await startAuth(t, {}, { revocationFeed: { pollInterval: 3_600_000, heartbeatInterval: 15_000 } })
+  await addUser(auth, 'alice', PASSWORD)
+  const expires = new Date(Date.now() + 60_000).toISOString()
+  // As a CLI process commits it: the service has not read it yet.
+  await auth.store.db.insertInto('revocations').values({ hash: 'from-a-cli', expires_at: expires, created_at: expires }).execute()
+  const feed = await follow(auth.url)
+  t.match((await feed.snapshot()).revoked, [{ hash: 'from-a-cli' }], 'in the snapshot')
+  const { body } = await login(auth.url, 'alice', PASSWORD)
+  await post(`${auth.url}/auth/logout`, { refresh_token: body.refresh_token })
+  // The wake reads from before the CLI's row: the follower already has it.
+  t.match(await feed.next(), [{ hash: sidHash(body.access_token as string) }], 'the next event is the logout, not the same one again')
+  feed.close()
+})
+
 t.test('a Last-Event-ID that is not a decimal integer is a 400 with a stable code', async (t) => {
   const { auth } = await authWithAlice(t)
   for (const value of ['abc', '-1', '1.5', '1e3', '0x10', '12 13']) {
