@@ -32,6 +32,19 @@ t.test(`a snapshot of ${COUNT} revocations arrives whole and in order; a followe
   t.ok(revoked.every((event, i) => i === 0 || event.id > revoked[i - 1]!.id), 'in id order')
   t.equal(synced, String(revoked.at(-1)!.id))
 
+  // A revocation committed while a follower is still taking the snapshot comes right after it.
+  const slow = await follow(auth.url)
+  await slow.until(() => true)
+  const { revocations } = auth.store
+  await revocations.transaction((trx) => revocations.revokeToken(trx, 'during-the-snapshot', Math.floor(Date.now() / 1000) + 60))
+  const newest = await revocations.newest()
+  while (!new RegExp(`^auth_revocation_feed_last_id ${newest}$`, 'm').test((await auth.inject('/metrics')).body)) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.equal((await slow.snapshot()).revoked.length, COUNT - 1, 'the rest of the snapshot')
+  t.match(await slow.next(), [{ id: newest }], 'then what was committed meanwhile')
+  slow.close()
+
   const leaving = await follow(auth.url)
   await leaving.until(() => true)
   leaving.close()
