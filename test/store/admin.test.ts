@@ -2,7 +2,9 @@
 // writes in the same transaction (the CLIs themselves are run in test/auth/admin-cli.test.ts).
 import t from 'tap'
 import { createStore } from '../../services/auth/store/index.js'
-import { migrateToLatest } from '../../services/auth/store/migrations.js'
+import { sql } from 'kysely'
+import { createDatabase } from '../../services/auth/store/database.js'
+import { migrateTo, migrateToLatest } from '../../services/auth/store/migrations.js'
 import { revocationHash } from '../../services/auth/store/revocations.js'
 import { eachDatabase } from './databases.js'
 
@@ -55,4 +57,19 @@ eachDatabase(t, 'user and client administration', async (t, url) => {
   t.equal(await store.clientAdmin.enable('billing'), 'unknown')
   t.equal(await store.clientAdmin.rotateSecret('billing'), undefined)
   t.notOk(JSON.stringify(await store.db.selectFrom('revocations').selectAll().execute()).includes('billing'), 'no client id in the feed')
+})
+
+eachDatabase(t, 'clients created before revocations get a random generation each on upgrade', async (t, url) => {
+  const db = createDatabase({ url })
+  t.teardown(() => db.destroy())
+  await migrateTo(db, '0003_signing_keys')
+  for (const id of ['billing', 'reports']) {
+    await sql`insert into clients (client_id, name, secret_hash, scopes, audiences, created_at)
+      values (${id}, ${id}, 'x', 'orders:read', 'ssot-api', '2026-01-01T00:00:00.000Z')`.execute(db)
+  }
+  await migrateToLatest(db)
+  const rows = await db.selectFrom('clients').select(['client_id', 'generation', 'disabled']).orderBy('client_id').execute()
+  t.match(rows, [{ client_id: 'billing', disabled: 0 }, { client_id: 'reports', disabled: 0 }])
+  for (const row of rows) t.match(row.generation, /^[0-9a-f-]{36}$/, `${row.client_id}: a random UUID`)
+  t.not(rows[0]!.generation, rows[1]!.generation)
 })

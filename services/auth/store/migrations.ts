@@ -93,9 +93,15 @@ async function migrationTableSchema (db: Kysely<any>): Promise<string | undefine
   return rows[0]?.schema
 }
 
-/** Brings the database to the latest schema; throws the first migration error. */
-export async function migrateToLatest (db: Kysely<any>): Promise<void> {
+/** Brings the database to the schema of migration `target`, or the latest; throws the first migration error. */
+async function migrate (db: Kysely<any>, target?: string): Promise<void> {
   const migrator = new Migrator({ db, provider, migrationTableSchema: await migrationTableSchema(db) })
-  const { error } = await migrator.migrateToLatest()
+  const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target)
   if (error) throw error
 }
+
+/** Brings the database to the latest schema; throws the first migration error. */
+export const migrateToLatest = (db: Kysely<any>): Promise<void> => migrate(db)
+
+/** Brings the database to an older schema: for tests of an upgrade with data in it. */
+export const migrateTo = (db: Kysely<any>, target: string): Promise<void> => migrate(db, target)
