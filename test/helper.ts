@@ -34,8 +34,11 @@ export async function activeKeyOf (keysDir: string): Promise<{ kid: string, priv
   return { kid: active.kid, privatePem: await readFile(join(keysDir, `${active.kid}.pem`), 'utf8') }
 }
 
+/** Options tests set beyond the environment: a logger, sub-second feed timings. */
+export type AuthExtra = Pick<AuthAppOptions, 'logger'> & Partial<Pick<AuthAppOptions, 'revocationFeed'>>
+
 /** The auth service, configured the way server.ts does it, from environment variables. */
-export async function buildAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOptions, 'logger'> = {}) {
+export async function buildAuth (t: Test, env: Env = {}, extra: AuthExtra = {}) {
   const dir = testDir(t)
   const keysDir = env.KEYS_DIR ?? await makeKeysDir(t)
   const app = await buildAuthApp({
@@ -47,7 +50,7 @@ export async function buildAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOpti
 }
 
 /** The auth service listening on a free loopback port; `url` is its address and its ISSUER_URL. */
-export async function startAuth (t: Test, env: Env = {}, extra: Pick<AuthAppOptions, 'logger'> = {}) {
+export async function startAuth (t: Test, env: Env = {}, extra: AuthExtra = {}) {
   const { port, close } = await reservePort()
   await close()
   const url = `http://127.0.0.1:${port}`

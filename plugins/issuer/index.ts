@@ -18,7 +18,10 @@ export const IssuerOptionsSchema = Type.Object({
   keysDir: Type.Optional(Type.String({ minLength: 1, description: 'Folder of the PEM key ring (unless keyStore is given)' })),
   jwksMaxAge: Type.Integer({ minimum: 0, default: 300, description: 'JWKS Cache-Control max-age in seconds' }),
   reloadInterval: Type.Number({ minimum: 0, default: 5, description: 'Seconds between looks at keyring.json; 0: never reload' }),
-  rotationInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds an active key signs before automatic rotation' }))
+  rotationInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds an active key signs before automatic rotation' })),
+  discoveryMetadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+    description: 'More members of the discovery documents (e.g. revocation_feed_endpoint); they never replace the standard ones'
+  }))
 })
 export type IssuerOptions = Static<typeof IssuerOptionsSchema>
 export type IssuerPluginOptions = Omit<IssuerOptions, 'jwksMaxAge' | 'reloadInterval'> &

@@ -7,6 +7,8 @@ export interface WellKnownOptions {
   issuer: string
   /** Seconds a verifier may cache the JWKS (Cache-Control max-age). */
   jwksMaxAge: number
+  /** More discovery members; the standard ones win over them. */
+  discoveryMetadata?: Record<string, unknown>
 }
 
 const JwkSchema = Type.Object({
@@ -24,9 +26,10 @@ const DiscoverySchema = Type.Object({
   token_endpoint_auth_methods_supported: Type.Array(Type.String())
 }, { additionalProperties: true })
 
-export function discoveryDocument (issuer: string) {
+export function discoveryDocument (issuer: string, extra: Record<string, unknown> = {}) {
   const base = issuer.replace(/\/+$/, '')
   return {
+    ...extra,
     issuer,
     jwks_uri: `${base}/.well-known/jwks.json`,
     token_endpoint: `${base}/oauth/token`,
@@ -50,7 +53,7 @@ export async function wellKnownRoutes (fastify: FastifyInstance, opts: WellKnown
     return reply.type('application/jwk-set+json').send(body)
   })
 
-  const discovery = JSON.stringify(discoveryDocument(opts.issuer))
+  const discovery = JSON.stringify(discoveryDocument(opts.issuer, opts.discoveryMetadata))
   for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
     fastify.get(path, {
       schema: { tags: ['keys'], summary: 'Discovery metadata', response: { 200: DiscoverySchema } }

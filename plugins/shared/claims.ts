@@ -16,12 +16,13 @@ export const AccessTokenClaimsSchema = Type.Object({
   jti: Type.String(),
   client_id: Type.String(),
   scope: Type.String(),
-  /** The session (a login, or a client's credentials) the token belongs to: revoking it revokes them all. */
-  sid: Type.Optional(Type.String()),
   username: Type.Optional(Type.String()),
+  // The session (user tokens) or the client's credential generation (client tokens): revoking it
+  // revokes every token that carries it (see the auth service's revocation feed).
+  sid: Type.Optional(Type.String()),
   roles: Type.Optional(Type.Array(Type.String()))
 })
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'roles'> & { aud?: string }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles'> & { aud?: string }

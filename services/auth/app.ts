@@ -11,11 +11,14 @@ import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
 import { authReadinessChecks } from './readiness.js'
+import { createAccessTokenRevoker } from './access-token-revocation.js'
 import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
 import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { oauthAwareErrorBody } from './routes/oauth-error-body.js'
+import { REVOCATIONS_PATH, revocationRoutes } from './routes/revocations.js'
+import type { RevocationFeedOptions } from './revocation-hub.js'
 import { sessionRoutes } from './routes/session.js'
 import type { RefreshLifetimes } from './store/refresh-tokens.js'
 import store from './store/index.js'
@@ -49,6 +52,8 @@ export interface AuthAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding (from the environment: `operationsOptions`). */
   operations: OperationsOptions
+  /** Milliseconds between polls of the revocations table, and between keep-alives on each stream. */
+  revocationFeed: RevocationFeedOptions
 }
 
 export async function buildApp (options: AuthAppOptions) {
@@ -67,7 +72,7 @@ export async function buildApp (options: AuthAppOptions) {
   app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
   await app.register(throttle, { redisUrl: options.redisUrl })
-  await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens })
+  await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens, accessTokenTtl: options.accessTokenTtl })
   await app.register(issuer, {
     issuer: options.issuer,
     audience: options.audience,
@@ -75,12 +80,15 @@ export async function buildApp (options: AuthAppOptions) {
     ...issuerKeySource(app.store.db, options),
     jwksMaxAge: options.jwksMaxAge,
     reloadInterval: options.keysReloadInterval,
-    ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval })
+    ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval }),
+    discoveryMetadata: { revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}` }
   })
   const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })
   await app.register(loginRoutes, { ...options.login, grants })
   await app.register(sessionRoutes, { grants })
-  await app.register(oauthRoutes, { grants })
+  const revokeAccessToken = createAccessTokenRevoker(app, { issuer: options.issuer, loginClientId: options.loginClientId })
+  await app.register(oauthRoutes, { grants, revokeAccessToken })
+  await app.register(revocationRoutes, options.revocationFeed)
   await app.register(readinessRoutes, { checks: authReadinessChecks(app) })
   return app
 }

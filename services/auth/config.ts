@@ -54,6 +54,13 @@ export const AuthEnvSchema = Type.Object({
   }),
   LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window (a username\'s count lasts a window after its latest failure)'),
   LOGIN_MAX_DELAY: Duration('1h', 'The longest wait of a failing address during a campaign against one username'),
+  REVOCATION_FEED_POLL_MS: Type.Integer({
+    minimum: 10,
+    maximum: 60_000,
+    default: 250,
+    description: 'How often each replica reads the revocations other replicas and the CLIs committed, for GET /revocations (its own at once)'
+  }),
+  REVOCATION_FEED_HEARTBEAT: Duration('15s', 'A keep-alive comment on every GET /revocations stream this often, so followers notice a dead connection (at least 1s)'),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -88,6 +95,12 @@ function keysBackendOptions (env: AuthEnv): Pick<AuthAppOptions, 'keysBackend' |
   }
 }
 
+function revocationFeedOptions (env: AuthEnv): AuthAppOptions['revocationFeed'] {
+  const heartbeat = durationSeconds(env.REVOCATION_FEED_HEARTBEAT)
+  if (heartbeat < 1) throw new Error('Invalid configuration: REVOCATION_FEED_HEARTBEAT must be at least 1s')
+  return { pollInterval: env.REVOCATION_FEED_POLL_MS, heartbeatInterval: heartbeat * 1000 }
+}
+
 /** What buildApp needs, from a validated environment. */
 export function authAppOptions (env: AuthEnv): AuthAppOptions {
   const options: AuthAppOptions = {
@@ -116,7 +129,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
       maxPerUsernameAndIp: env.LOGIN_MAX_PER_USERNAME_AND_IP,
       rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW),
       maxDelay: durationSeconds(env.LOGIN_MAX_DELAY)
-    }
+    },
+    revocationFeed: revocationFeedOptions(env)
   }
   checkRotationInterval(options)
   return options

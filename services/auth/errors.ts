@@ -6,3 +6,6 @@ export const TooManyAttemptsError = createError<[number]>(
 
 /** A refresh token that is unknown, used, expired or revoked: the client must log in again. */
 export const InvalidGrantError = createError('AUTH_INVALID_GRANT', 'invalid_grant: the refresh token is not valid; log in again', 401)
+
+/** A Last-Event-ID header on the revocation feed that is not a decimal event id. */
+export const RevocationBadEventIdError = createError('REVOCATION_BAD_EVENT_ID', 'Last-Event-ID must be a decimal event id', 400)

@@ -19,10 +19,11 @@ const scopesOf = (text: string) => text.split(' ').filter(Boolean)
 export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
   const { issuer, store } = fastify
 
-  function userAccessToken (user: User, clientId: string, scope: string) {
+  /** `sessionId` (the refresh family) is the token's `sid`: revoking the session revokes the token. */
+  function userAccessToken (user: User, clientId: string, scope: string, sessionId: string) {
     const roles = scopesOf(user.roles)
     return issuer.signAccessToken({
-      sub: user.id, client_id: clientId, scope, username: user.username, ...(roles.length > 0 && { roles })
+      sub: user.id, client_id: clientId, scope, username: user.username, sid: sessionId, ...(roles.length > 0 && { roles })
     })
   }
 
@@ -32,8 +33,9 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
 
     /** A new session for a user who just proved their password. */
     async login (user: User): Promise<TokenResponse> {
-      const { accessToken, expiresIn } = await userAccessToken(user, options.loginClientId, options.loginScope)
-      const refreshToken = await store.refreshTokens.start({ userId: user.id, clientId: options.loginClientId, scope: options.loginScope })
+      // The session first: its id is the access token's sid.
+      const { sessionId, refreshToken } = await store.refreshTokens.start({ userId: user.id, clientId: options.loginClientId, scope: options.loginScope })
+      const { accessToken, expiresIn } = await userAccessToken(user, options.loginClientId, options.loginScope, sessionId)
       fastify.metrics.tokensIssued.inc({ grant: 'password' })
       return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken }
     },
@@ -50,7 +52,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       if (!outcome.ok) return outcome
       const user = await store.users.findById(outcome.session.userId)
       // The join in rotate() found this user a moment ago; cascade deletes remove their families.
-      const { accessToken, expiresIn } = await userAccessToken(user!, outcome.session.clientId, outcome.session.scope)
+      const { accessToken, expiresIn } = await userAccessToken(user!, outcome.session.clientId, outcome.session.scope, outcome.session.familyId)
       fastify.metrics.tokensIssued.inc({ grant: 'refresh_token' })
       return {
         ok: true,
@@ -68,7 +70,10 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       if (requested.length === 0 || !requested.every((scope) => allowed.includes(scope))) return { ok: false, reason: 'invalid_scope' }
       if (audience !== undefined && !scopesOf(client.audiences).includes(audience)) return { ok: false, reason: 'invalid_target' }
       const scope = requested.join(' ')
-      const { accessToken, expiresIn } = await issuer.signAccessToken({ sub: client.client_id, client_id: client.client_id, scope, ...(audience && { aud: audience }) })
+      // sid: the client's credential generation, which disabling, deleting or rotating it revokes.
+      const { accessToken, expiresIn } = await issuer.signAccessToken({
+        sub: client.client_id, client_id: client.client_id, scope, sid: client.generation, ...(audience && { aud: audience })
+      })
       fastify.metrics.tokensIssued.inc({ grant: 'client_credentials' })
       return { ok: true, tokens: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope } }
     }

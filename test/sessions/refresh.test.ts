@@ -89,12 +89,13 @@ t.test('expired tokens and sessions are refused, and purged', async (t) => {
 t.test('a restarted service purges sessions that ended while it was down', async (t) => {
   const first = await appWithAlice(t)
   await loginPair(first, 'alice', 'correct horse battery')
-  await first.store.db.updateTable('refresh_families').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute()
+  // Ended more than ACCESS_TOKEN_TTL + 60 s ago: its last access token has expired too.
+  await first.store.db.updateTable('refresh_families').set({ expires_at: new Date(Date.now() - 961_000).toISOString() }).execute()
   await first.close()
   const { lines, logger } = captureLogs('info')
   const second = await buildAuth(t, { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}`, KEYS_DIR: first.keysDir }, { logger })
   await second.ready()
-  t.match(lines, [{ msg: 'expired sessions purged', count: 1 }])
+  t.match(lines, [{ msg: 'expired sessions and revocations purged', sessions: 1, revocations: 0 }])
   t.equal((await second.store.db.selectFrom('refresh_families').selectAll().execute()).length, 0)
 })
 

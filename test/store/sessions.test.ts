@@ -5,6 +5,7 @@ import { createDatabase } from '../../services/auth/store/database.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
 import { createClientRepository } from '../../services/auth/store/clients.js'
 import { createRefreshTokenRepository } from '../../services/auth/store/refresh-tokens.js'
+import { createRevocationRepository } from '../../services/auth/store/revocations.js'
 import { createUserRepository } from '../../services/auth/store/users.js'
 import { eachDatabase } from './databases.js'
 
@@ -13,29 +14,30 @@ eachDatabase(t, 'refresh families and clients', async (t, url) => {
   t.teardown(() => db.destroy())
   await migrateToLatest(db)
   const user = await createUserRepository(db).create({ username: 'alice', passwordHash: 'x' })
-  const tokens = createRefreshTokenRepository(db, { absoluteTtl: 3600, idleTtl: 600 })
+  const revocations = createRevocationRepository(db, { accessTokenTtl: 900 })
+  const tokens = createRefreshTokenRepository(db, { absoluteTtl: 3600, idleTtl: 600 }, revocations)
   const session = { userId: user.id, clientId: 'first-party-login', scope: 'profile' }
 
-  const first = await tokens.start(session)
+  const first = (await tokens.start(session)).refreshToken
   const rotated = await tokens.rotate(first)
   t.match(rotated, { ok: true, session })
   t.same(await tokens.rotate('never-issued'), { ok: false, reason: 'unknown' })
 
-  const racer = await tokens.start(session)
+  const racer = (await tokens.start(session)).refreshToken
   const outcomes = await Promise.all([tokens.rotate(racer), tokens.rotate(racer), tokens.rotate(racer)])
   t.equal(outcomes.filter((outcome) => outcome.ok).length, 1, 'exactly one of three racing rotations wins')
   const winner = outcomes.find((outcome) => outcome.ok) as { refreshToken: string }
   t.same(await tokens.rotate(winner.refreshToken), { ok: false, reason: 'revoked' }, 'and the family is revoked')
 
   const later = new Date(Date.now() + 601_000)
-  const idle = await tokens.start(session)
+  const idle = (await tokens.start(session)).refreshToken
   t.same(await tokens.rotate(idle, later), { ok: false, reason: 'expired' }, 'idle lifetime')
   t.equal(await tokens.revoke(idle), true)
   t.equal(await tokens.revoke('never-issued'), false)
   t.equal(await tokens.purgeExpired(new Date(Date.now() + 3_601_000)), 3, 'all three families have ended by then')
 
-  const shortSession = createRefreshTokenRepository(db, { absoluteTtl: 100, idleTtl: 600 })
-  const short = await shortSession.start(session)
+  const shortSession = createRefreshTokenRepository(db, { absoluteTtl: 100, idleTtl: 600 }, revocations)
+  const short = (await shortSession.start(session)).refreshToken
   t.same(await shortSession.rotate(short, new Date(Date.now() + 200_000)), { ok: false, reason: 'expired' },
     'a token never outlives its session, whatever the idle lifetime')
 

@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox'
 import { StoreUnavailableError } from '../store/errors.js'
 import type { Client } from '../store/clients.js'
 import type { Grants } from '../grants.js'
+import { looksLikeAccessToken, type AccessTokenRevoker } from '../access-token-revocation.js'
 import { TokenResponseSchema } from '../schemas.js'
 import { oauthErrorBody } from './oauth-error-body.js'
 
@@ -74,7 +75,7 @@ function presentedClient (request: FastifyRequest, body: { client_id?: string, c
   return { id: body.client_id ?? '', secret: body.client_secret ?? '' }
 }
 
-export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async (fastify, { grants }) => {
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAccessToken: AccessTokenRevoker }> = async (fastify, { grants, revokeAccessToken }) => {
   await fastify.register(formBody)
   fastify.setErrorHandler(oauthErrorHandler)
 
@@ -121,7 +122,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
   fastify.post('/oauth/revoke', {
     schema: {
       tags: ['oauth'],
-      summary: 'Revoke a refresh token and its whole session (RFC 7009)',
+      summary: 'Revoke a refresh token and its whole session, or one access token (RFC 7009)',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: RevokeBodySchema,
       response: { 200: Type.Object({}, { description: 'Revoked, or was never valid: the answer is the same' }), 400: OAuthErrorSchema, 401: OAuthErrorSchema }
@@ -129,9 +130,15 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
   }, async (request) => {
     const client = await authenticateClient(request, request.body)
     // RFC 7009 §2.1: only the asking client's own tokens; §2.2: 200 whether or not anything was
-    // revoked, so another client's token is left alone with the same answer. Access tokens expire on their own.
-    const tokens = fastify.store.refreshTokens
-    if (await tokens.clientOf(request.body.token) === (client?.client_id ?? grants.loginClientId)) await tokens.revoke(request.body.token)
+    // revoked, so another client's token is left alone with the same answer. An access token is
+    // published on the revocation feed; a refresh token revokes its session (and so its access tokens).
+    const { token } = request.body
+    if (looksLikeAccessToken(token)) {
+      await revokeAccessToken(token, client)
+    } else {
+      const tokens = fastify.store.refreshTokens
+      if (await tokens.clientOf(token) === (client?.client_id ?? grants.loginClientId)) await tokens.revoke(token)
+    }
     return {}
   })
 }

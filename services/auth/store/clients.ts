@@ -1,4 +1,6 @@
 // Machine clients (client_credentials): the secret is shown once at creation and stored as a hash.
+// Disabling, deleting and rotating a client are in client-admin.ts.
+import { randomUUID } from 'node:crypto'
 import createError from '@fastify/error'
 import type { Kysely, Selectable } from 'kysely'
 import { newSecret, secretHash, secretMatches } from '../secrets.js'
@@ -18,7 +20,7 @@ export function clientIdProblem (clientId: string): string | undefined {
   return undefined
 }
 
-export type Client = Omit<Selectable<ClientsTable>, 'secret_hash'>
+export type Client = Omit<Selectable<ClientsTable>, 'secret_hash' | 'disabled'>
 
 export interface NewClient {
   clientId: string
@@ -40,19 +42,20 @@ export function createClientRepository (db: Kysely<Database>) {
         secret_hash: secretHash(clientSecret),
         scopes: input.scopes.join(' '),
         audiences: input.audiences.join(' '),
+        generation: randomUUID(),
         created_at: new Date().toISOString()
       }).execute()
       return { clientSecret }
     },
 
-    /** The client if `clientSecret` is its secret (compared in constant time), else undefined. */
+    /** The client if `clientSecret` is its secret (compared in constant time) and it is enabled, else undefined. */
     async authenticate (clientId: string, clientSecret: string): Promise<Client | undefined> {
       const row = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst()
       // Hash even for an unknown client, so both failures cost the same.
       const matches = secretMatches(clientSecret, row?.secret_hash ?? secretHash(''))
-      // A UUID-shaped id from before the rule above never gets a token: its sub could be a user's.
-      if (!row || !matches || clientIdProblem(row.client_id)) return undefined
-      const { secret_hash: ignored, ...client } = row
+      // A UUID-shaped id from before that rule never gets a token: its sub could be a user's.
+      if (!row || !matches || row.disabled || clientIdProblem(row.client_id)) return undefined
+      const { secret_hash: ignored, disabled, ...client } = row
       return client
     }
   }

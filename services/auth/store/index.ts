@@ -1,25 +1,51 @@
 // The store plugin: opens the database, migrates it, and decorates `fastify.store`.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { CLOCK_SKEW_MARGIN } from '../../../plugins/issuer/key-timing.js'
 import { createDatabase, type DatabaseOptions } from './database.js'
 import { migrateToLatest } from './migrations.js'
+import { createClientAdmin } from './client-admin.js'
 import { createClientRepository } from './clients.js'
 import { createRefreshTokenRepository, type RefreshLifetimes } from './refresh-tokens.js'
+import { createRevocationRepository } from './revocations.js'
+import { createUserAdmin } from './user-admin.js'
 import { createUserRepository } from './users.js'
 
 const PURGE_EVERY_MS = 3_600_000
 
 export interface StoreOptions extends DatabaseOptions {
   refreshTokens: RefreshLifetimes
+  /** Seconds an access token lives: how long a revocation, and an ended session, must be kept. */
+  accessTokenTtl: number
 }
 
-function createStore (options: StoreOptions) {
+/** Every repository over one database; the CLIs open it the same way. */
+export function createStore (options: StoreOptions) {
   const db = createDatabase(options)
+  const revocations = createRevocationRepository(db, options)
   return {
     db,
     users: createUserRepository(db),
-    refreshTokens: createRefreshTokenRepository(db, options.refreshTokens),
-    clients: createClientRepository(db)
+    userAdmin: createUserAdmin(db, revocations),
+    refreshTokens: createRefreshTokenRepository(db, options.refreshTokens, revocations),
+    clients: createClientRepository(db),
+    clientAdmin: createClientAdmin(db, revocations),
+    revocations
+  }
+}
+
+export type Store = ReturnType<typeof createStore>
+
+/**
+ * Deletes what can no longer matter. A session is kept ACCESS_TOKEN_TTL (+ the clock margin) past
+ * its end, while its last access token may still be valid, so that disabling its user still
+ * finds and revokes it. Revocations go once every token they affect has expired.
+ */
+async function purgeExpired (store: Store, accessTokenTtl: number) {
+  const sessionsEndedBefore = new Date(Date.now() - (accessTokenTtl + CLOCK_SKEW_MARGIN) * 1000)
+  return {
+    sessions: await store.refreshTokens.purgeExpired(sessionsEndedBefore),
+    revocations: await store.revocations.purgeExpired()
   }
 }
 
@@ -30,11 +56,11 @@ async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
   })
   fastify.addHook('onClose', () => store.db.destroy())
   await migrateToLatest(store.db)
-  // Expired sessions are deleted at start and every hour after: a late purge costs nothing, since
-  // an expired refresh token is refused anyway.
-  const purge = () => store.refreshTokens.purgeExpired()
-    .then((count) => { if (count > 0) fastify.log.info({ count }, 'expired sessions purged') })
-    .catch((err: Error) => fastify.log.warn({ err: err.message }, 'expired sessions not purged; next try in an hour'))
+  // Purged at start and every hour after: a late purge costs nothing, since an expired refresh
+  // token is refused anyway and an expired revocation is no longer published.
+  const purge = () => purgeExpired(store, options.accessTokenTtl)
+    .then((counts) => { if (counts.sessions + counts.revocations > 0) fastify.log.info(counts, 'expired sessions and revocations purged') })
+    .catch((err: Error) => fastify.log.warn({ err: err.message }, 'expired sessions and revocations not purged; next try in an hour'))
   const timer = setInterval(purge, PURGE_EVERY_MS).unref()
   fastify.addHook('onReady', purge)
   fastify.addHook('onClose', async () => clearInterval(timer))
@@ -43,7 +69,7 @@ async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    store: ReturnType<typeof createStore>
+    store: Store
   }
 }
 

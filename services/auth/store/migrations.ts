@@ -1,4 +1,5 @@
 // Schema migrations, in code so they ship with the service; the same ones run on SQLite and PostgreSQL.
+import { randomUUID } from 'node:crypto'
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
 
 const migrations: Record<string, Migration> = {
@@ -55,6 +56,27 @@ const migrations: Record<string, Migration> = {
         .addColumn('private_key_sealed', 'text', (col) => col.notNull())
         .execute()
     }
+  },
+  '0004_revocations': {
+    async up (db: Kysely<unknown>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      // A follower of the feed resumes after the last id it saw, so an id is never reused: a
+      // sequence on PostgreSQL, AUTOINCREMENT on SQLite (a plain rowid may reuse a deleted one).
+      await db.schema.createTable('revocations')
+        .addColumn('id', postgres ? 'bigserial' : 'integer', (col) => postgres ? col.primaryKey() : col.primaryKey().autoIncrement())
+        .addColumn('hash', 'text', (col) => col.notNull().unique())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute()
+      await db.schema.createIndex('revocations_expires_at').on('revocations').column('expires_at').execute()
+      await db.schema.alterTable('clients').addColumn('generation', 'text', (col) => col.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('clients').addColumn('disabled', 'integer', (col) => col.notNull().defaultTo(0)).execute()
+      // Each existing client gets a random generation of its own (never its guessable client_id).
+      const { rows } = await sql<{ client_id: string }>`select client_id from clients`.execute(db)
+      for (const { client_id: clientId } of rows) {
+        await sql`update clients set generation = ${randomUUID()} where client_id = ${clientId}`.execute(db)
+      }
+    }
   }
 }
 
@@ -71,9 +93,15 @@ async function migrationTableSchema (db: Kysely<any>): Promise<string | undefine
   return rows[0]?.schema
 }
 
-/** Brings the database to the latest schema; throws the first migration error. */
-export async function migrateToLatest (db: Kysely<any>): Promise<void> {
+/** Brings the database to the schema of migration `target`, or the latest; throws the first migration error. */
+async function migrate (db: Kysely<any>, target?: string): Promise<void> {
   const migrator = new Migrator({ db, provider, migrationTableSchema: await migrationTableSchema(db) })
-  const { error } = await migrator.migrateToLatest()
+  const { error } = target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target)
   if (error) throw error
 }
+
+/** Brings the database to the latest schema; throws the first migration error. */
+export const migrateToLatest = (db: Kysely<any>): Promise<void> => migrate(db)
+
+/** Brings the database to an older schema: for tests of an upgrade with data in it. */
+export const migrateTo = (db: Kysely<any>, target: string): Promise<void> => migrate(db, target)

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import { newSecret, secretHash } from '../secrets.js'
+import type { RevocationRepository } from './revocations.js'
 import type { Database } from './tables.js'
 
 export interface RefreshLifetimes {
@@ -27,7 +28,7 @@ export type RotationOutcome = { ok: true, session: Session, refreshToken: string
 const iso = (date: Date) => date.toISOString()
 const plus = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000)
 
-export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: RefreshLifetimes) {
+export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: RefreshLifetimes, revocations: RevocationRepository) {
   async function issue (trx: Transaction<Database> | Kysely<Database>, familyId: string, familyEnd: string, now: Date) {
     const refreshToken = newSecret()
     const idleEnd = iso(plus(now, lifetimes.idleTtl))
@@ -41,14 +42,16 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
     return refreshToken
   }
 
-  async function revokeFamily (trx: Transaction<Database> | Kysely<Database>, familyId: string, now: Date) {
-    await trx.updateTable('refresh_families').set({ revoked_at: iso(now) })
-      .where('id', '=', familyId).where('revoked_at', 'is', null).execute()
+  /** Revokes the family and, in the same transaction, publishes its sid (the access tokens it issued). */
+  async function revokeFamily (trx: Transaction<Database>, familyId: string, now: Date) {
+    const { numUpdatedRows } = await trx.updateTable('refresh_families').set({ revoked_at: iso(now) })
+      .where('id', '=', familyId).where('revoked_at', 'is', null).executeTakeFirst()
+    if (numUpdatedRows > 0n) await revocations.revokeSessions(trx, [familyId], now)
   }
 
   return {
-    /** Opens a family for a new login and returns its first refresh token. */
-    async start (session: Omit<Session, 'familyId'>, now = new Date()): Promise<string> {
+    /** Opens a family for a new login: its id (the `sid` of its access tokens) and first refresh token. */
+    async start (session: Omit<Session, 'familyId'>, now = new Date()): Promise<{ sessionId: string, refreshToken: string }> {
       const familyId = randomUUID()
       const familyEnd = iso(plus(now, lifetimes.absoluteTtl))
       return db.transaction().execute(async (trx) => {
@@ -61,14 +64,14 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
           expires_at: familyEnd,
           revoked_at: null
         }).execute()
-        return issue(trx, familyId, familyEnd, now)
+        return { sessionId: familyId, refreshToken: await issue(trx, familyId, familyEnd, now) }
       })
     },
 
     /** Marks `refreshToken` used and issues its successor, atomically; or says why not. */
     async rotate (refreshToken: string, now = new Date()): Promise<RotationOutcome> {
       const tokenHash = secretHash(refreshToken)
-      return db.transaction().execute(async (trx): Promise<RotationOutcome> => {
+      return revocations.transaction(async (trx): Promise<RotationOutcome> => {
         // Claim first: of two requests racing with one token, exactly one updates the row; the
         // other then reads it as used, which is the reuse case below.
         const claim = await trx.updateTable('refresh_tokens').set({ used_at: iso(now) })
@@ -109,10 +112,12 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
 
     /** Revokes the family `refreshToken` belongs to; false when the token is unknown. */
     async revoke (refreshToken: string, now = new Date()): Promise<boolean> {
-      const row = await db.selectFrom('refresh_tokens').select('family_id')
-        .where('token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
-      if (row) await revokeFamily(db, row.family_id, now)
-      return row !== undefined
+      return revocations.transaction(async (trx) => {
+        const row = await trx.selectFrom('refresh_tokens').select('family_id')
+          .where('token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
+        if (row) await revokeFamily(trx, row.family_id, now)
+        return row !== undefined
+      })
     },
 
     /** Deletes families whose absolute lifetime has ended (their tokens go with them). */

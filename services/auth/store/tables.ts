@@ -43,6 +43,24 @@ export interface ClientsTable {
   scopes: string
   audiences: string
   created_at: string
+  /**
+   * The client's credential generation: a random UUID in the `sid` of its tokens, replaced when its
+   * secret is rotated or it is enabled again, so one revocation of it revokes every token it had.
+   */
+  generation: string
+  disabled: Generated<number>
+}
+
+/**
+ * One event of the revocation feed. `id` grows in commit order and is never reused; `hash` is the
+ * base64url SHA-256 of `sid:<sid>` or `jti:<jti>`; the row lives until `expires_at`, after which
+ * no token it affects is valid. PostgreSQL returns the bigint id as a string: read it with Number().
+ */
+export interface RevocationsTable {
+  id: Generated<number | string>
+  hash: string
+  expires_at: string
+  created_at: string
 }
 
 /** The key ring when KEYS_BACKEND=database (see signing-keys.ts). */
@@ -62,4 +80,5 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   clients: ClientsTable
   signing_keys: SigningKeysTable
+  revocations: RevocationsTable
 }

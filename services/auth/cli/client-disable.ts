@@ -1,0 +1,10 @@
+// npm run client:disable -- <client_id>: the client can no longer get tokens, and the tokens it
+// holds are revoked. `npm run client:enable` lets it get tokens again.
+import { notFound, runAdminCommand } from './admin.js'
+
+await runAdminCommand('npm run client:disable -- <client_id>', async (store, clientId) => {
+  const change = await store.clientAdmin.disable(clientId)
+  if (change === 'unknown') return notFound(`client ${clientId}`)
+  console.log(change === 'done' ? `Client ${clientId} disabled; its tokens are revoked.` : `Client ${clientId} is already disabled; nothing changed.`)
+  return 0
+})

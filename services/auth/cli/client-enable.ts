@@ -1,0 +1,10 @@
+// npm run client:enable -- <client_id>: a disabled client may get tokens again (the ones revoked
+// when it was disabled stay revoked).
+import { notFound, runAdminCommand } from './admin.js'
+
+await runAdminCommand('npm run client:enable -- <client_id>', async (store, clientId) => {
+  const change = await store.clientAdmin.enable(clientId)
+  if (change === 'unknown') return notFound(`client ${clientId}`)
+  console.log(change === 'done' ? `Client ${clientId} enabled.` : `Client ${clientId} is already enabled; nothing changed.`)
+  return 0
+})
