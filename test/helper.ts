@@ -1,6 +1,7 @@
 // Test helpers: each test builds its own services on real SQLite files, keys generated in a temp
 // folder, real listening sockets on loopback; teardown closes everything.
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -49,9 +50,9 @@ export async function buildAuth (t: Test, env: Env = {}, extra: AuthExtra = {}) 
   return Object.assign(app, { keysDir })
 }
 
-/** The auth service listening on a free loopback port; `url` is its address and its ISSUER_URL. */
-export async function startAuth (t: Test, env: Env = {}, extra: AuthExtra = {}) {
-  const { port, close } = await reservePort()
+/** The auth service listening on a free loopback port (or on `samePort`, as after a restart); `url` is its address and its ISSUER_URL. */
+export async function startAuth (t: Test, env: Env = {}, extra: AuthExtra = {}, samePort?: number) {
+  const { port, close } = samePort === undefined ? await reservePort() : { port: samePort, close: async () => {} }
   await close()
   const url = `http://127.0.0.1:${port}`
   const app = await buildAuth(t, { ISSUER_URL: url, ...env }, extra)
@@ -92,6 +93,21 @@ export const NO_CHILD_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 /** Runs a TypeScript entry point (`services/…/x.ts`) in a child process to its exit, as a user's npm script would. */
 export function runScript (script: string, args: string[] = [], env: Env = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { env: childProcessEnv(env), encoding: 'utf8', timeout: 30_000 })
+}
+
+const execFileAsync = promisify(execFile)
+
+/** Runs an auth service CLI (`services/auth/cli/<name>.ts`) as its npm script would, without blocking this process; never throws. */
+export async function runCli (name: string, args: string[], env: Env): Promise<{ code: number, stdout: string, stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', 'tsx', `services/auth/cli/${name}.ts`, ...args], {
+      env: childProcessEnv(env), timeout: 60_000
+    })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const { code, stdout, stderr } = err as { code: number, stdout: string, stderr: string }
+    return { code, stdout, stderr }
+  }
 }
 
 export interface LogLine { level: number, msg: string, [key: string]: unknown }

@@ -1,31 +1,16 @@
 // The user, session and client CLIs as an operator runs them (real child processes) against the
 // database of a running auth service: exit codes, what they print, and each revocation reaching
 // a follower of the service's feed (committed by another process, found by polling).
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { decodeJwt } from 'jose'
 import { revocationHash } from '../../services/auth/store/revocations.js'
-import { addUser, childProcessEnv, login, startAuth, testDir } from '../helper.js'
+import { addUser, login, runCli, startAuth, testDir } from '../helper.js'
 import { basic } from '../sessions/helpers.js'
 import { follow, sidHash } from '../revocations/follow.js'
 
-const run = promisify(execFile)
 const PASSWORD = 'correct horse battery'
-
-/** Runs `npm run <script>` the way package.json does, with `env`; never throws. */
-async function cli (script: string, args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `services/auth/cli/${script}.ts`, ...args], {
-      env: childProcessEnv(env), timeout: 60_000
-    })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const { code, stdout, stderr } = err as { code: number, stdout: string, stderr: string }
-    return { code, stdout, stderr }
-  }
-}
+const cli = runCli
 
 async function setUp (t: Test) {
   const env = { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}` }
