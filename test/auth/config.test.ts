@@ -19,6 +19,15 @@ t.test('defaults match DESIGN.md', async (t) => {
     { clientId: 'reports', tokenUrl: 'http://localhost:3000/oauth/token' })
 })
 
+t.test('revocations at the resource service: followed by discovery unless turned off or given', async (t) => {
+  const revocations = (env: Record<string, string>) => resourceAppOptions(loadResourceEnv(env)).verifier.revocations
+  t.same(revocations({}), {}, 'by default: the feed the issuer advertises, fail open')
+  t.equal(revocations({ REVOCATION_FEED: 'off' }), false)
+  t.same(revocations({ REVOCATION_FEED: 'https://auth.example/revocations', REVOCATION_FAIL_CLOSED_AFTER: '30s' }),
+    { feedUrl: 'https://auth.example/revocations', failClosedAfter: 30_000 })
+  t.throws(() => loadResourceEnv({ REVOCATION_FEED: 'sometimes' }), /REVOCATION_FEED/)
+})
+
 t.test('durations', async (t) => {
   t.equal(durationSeconds('90'), 90)
   t.equal(durationSeconds('90s'), 90)

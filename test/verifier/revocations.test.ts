@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { revocationHash } from '../../plugins/verifier/revocation-set.js'
 import { captureLogs } from '../helper.js'
-import { buildVerifierApp, callWith, makeKey, signToken, sleep, startFeedIssuer } from './helpers.js'
+import { buildVerifierApp, callWith, makeKey, signToken, sleep, startFeedIssuer, startHungServer } from './helpers.js'
 
 const key = makeKey()
 
@@ -39,7 +39,12 @@ t.test('a revoked session, or one revoked token, is refused at once; the rest st
     t.match(refused.headers['www-authenticate'], /error="invalid_token", error_description="The access token is invalid: the token has been revoked"/)
   }
   t.equal((await callWith(app, other)).statusCode, 200, 'another session is untouched')
-  t.match(app.verifier.stats().revocations, { feeds: 1, synced: 1, entries: 2, goneSeconds: 0 })
+  const sessionless = signToken(key, issuer.url)
+  t.equal((await callWith(app, sessionless)).statusCode, 200, 'a token without sid, from another issuer say, is checked by its jti')
+  issuer.publish(revocationHash('jti', JSON.parse(Buffer.from(sessionless.split('.')[1]!, 'base64url').toString()).jti))
+  await until(() => app.verifier.stats().revocations.entries === 3, 'the third event')
+  t.equal((await callWith(app, sessionless)).statusCode, 401)
+  t.match(app.verifier.stats().revocations, { feeds: 1, synced: 1, entries: 3, goneSeconds: 0 })
 })
 
 t.test('a verifier started after the revocation gets it from the snapshot', async (t) => {
@@ -128,6 +133,17 @@ t.test('an issuer whose discovery document cannot be read yet: the feed is found
   issuer.discoveryDown = false
   await until(() => app.verifier.stats().revocations.synced === 1, 'the feed')
   t.equal(issuer.connections, 1)
+})
+
+t.test('closing the app while the feed is being reached ends that request', async (t) => {
+  const hung = await startHungServer(t)
+  const key2 = makeKey()
+  const issuer = await startFeedIssuer(t, [key2])
+  const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', jwksUrl: `${issuer.url}/jwks`, revocations: { feedUrl: `${hung.url}/revocations` } })
+  await until(() => hung.pending() === 1, 'the feed request')
+  await app.close()
+  await until(() => hung.pending() === 0, 'the feed connection to be closed')
+  t.pass('closing does not wait for the feed, and leaves no connection open')
 })
 
 t.test('a configured feed that never answers: fail open by default, tokens verified as usual', async (t) => {
