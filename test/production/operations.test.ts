@@ -1,43 +1,21 @@
 // What an operator sees from both services: readiness, metrics, redacted logs, security headers,
 // the client address behind a proxy, load shedding and the OpenAPI document.
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import t from 'tap'
 import { loggerOptions } from '../../services/shared/config.js'
 import { helmetHeaders } from '../../services/shared/security-headers.js'
 import { addUser, buildAuth, captureLogs, startAuth, startResource, type Env } from '../helper.js'
 import { freshPostgresUrl, postgresBaseUrl } from '../store/databases.js'
+import { relay } from '../store/relay.js'
 import { basic, loginPair, postJson, refresh } from '../sessions/helpers.js'
-
-/** A loopback TCP relay to `target`; `cut()` closes it and every connection through it. */
-async function relay (target: URL) {
-  const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => {})
-      socket.on('close', () => sockets.delete(socket))
-    }
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = new URL(target)
-  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
-  const cut = () => new Promise<void>((resolve) => {
-    server.close(() => resolve())
-    for (const socket of sockets) socket.destroy()
-  })
-  return { url: url.toString(), cut }
-}
 
 t.test('/ready answers 503 naming the store when PostgreSQL becomes unreachable', async (t) => {
   const base = postgresBaseUrl(t)
   if (!base) return
   const path = await relay(new URL(await freshPostgresUrl(t, base)))
-  t.teardown(path.cut)
+  t.teardown(path.close)
   const app = await buildAuth(t, { DATABASE_URL: path.url })
   t.same((await app.inject('/ready')).json(), { status: 'ready', checks: { store: 'ok' } })
-  await path.cut()
+  path.cut()
   const response = await app.inject('/ready')
   t.equal(response.statusCode, 503)
   const body = response.json()

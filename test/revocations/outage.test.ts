@@ -1,45 +1,14 @@
 // The feed while PostgreSQL is unreachable: a new follower gets 503, a connected one stays
 // connected and misses nothing once the database is back, the failure is logged once, and a
 // snapshot cut short ends its stream (the follower resumes).
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { sql } from 'kysely'
 import t from 'tap'
 import { addUser, captureLogs, login, startAuth } from '../helper.js'
 import { freshPostgresUrl, postgresBaseUrl } from '../store/databases.js'
+import { relay } from '../store/relay.js'
 import { follow, sidHash } from './follow.js'
 
 const PASSWORD = 'correct horse battery'
-
-/** A loopback TCP relay to `target` that can be cut (every connection reset, new ones refused) and restored. */
-async function relay (target: URL) {
-  const sockets = new Set<Socket>()
-  let up = true
-  const server = createServer((client) => {
-    if (!up) {
-      client.destroy()
-      return
-    }
-    const upstream = connect(Number(target.port || 5432), target.hostname)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => {})
-      socket.on('close', () => sockets.delete(socket))
-    }
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = new URL(target)
-  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`
-  return {
-    url: url.toString(),
-    cut () {
-      up = false
-      for (const socket of sockets) socket.destroy()
-    },
-    restore () { up = true },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-}
 
 t.test('PostgreSQL down, then back', async (t) => {
   const base = postgresBaseUrl(t)

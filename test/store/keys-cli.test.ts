@@ -1,31 +1,17 @@
 // The key CLIs on the database backend, as real child processes: keys:import moves a PEM ring in
 // (idempotent, refusing a different ring), and a service on KEYS_BACKEND=database then signs with
 // the imported active kid; keys:generate and keys:rotate work on the database ring too.
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { readManifest } from '../../plugins/issuer/key-files.js'
 import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
-import { buildAuth, childProcessEnv, makeKeysDir } from '../helper.js'
+import { buildAuth, makeKeysDir, runCli } from '../helper.js'
 import { decodeJwt } from '../issuer/helpers.js'
 import { eachDatabase } from './databases.js'
 import { escapeRegExp } from '../random.js'
 
-const run = promisify(execFile)
-
 /** Runs a key CLI with `env`; never throws. */
-async function cli (script: string, env: Record<string, string>, args: string[] = []) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `services/auth/cli/${script}.ts`, ...args], {
-      env: childProcessEnv(env), timeout: 60_000
-    })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const { code, stdout, stderr } = err as { code: number, stdout: string, stderr: string }
-    return { code, stdout, stderr }
-  }
-}
+const cli = (script: string, env: Record<string, string>, args: string[] = []) => runCli(script, args, env)
 
 const subject = { sub: 'user-1', client_id: 'cli-test', scope: 'profile' }
 
