@@ -83,6 +83,8 @@ export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: st
           /** Feeds followed, and of those, connected and caught up. */
           feeds: status.filter((one) => one.following).length,
           synced: status.filter((one) => one.synced).length,
+          /** Feeds gone past `failClosedAfter`: their issuer's tokens are refused. */
+          failedClosed: feeds.filter(({ feed }) => feed.failedClosed()).length,
           /** Live revocations held. */
           entries: feeds.reduce((sum, { set }) => sum + set.size, 0),
           /** The longest time a followed feed has been unreachable (0 when every one is synced). */

@@ -35,12 +35,6 @@ export async function buildApp (options: ResourceAppOptions) {
   await app.register(verifier, options.verifier)
   const serviceToken = options.serviceClient && createServiceTokenSource({ ...options.serviceClient, scope: 'orders:read' })
   await app.register(resourceRoutes, { serviceToken, ordersUrl: options.ordersUrl })
-  const { revocations } = options.verifier
-  await app.register(readinessRoutes, {
-    checks: {
-      jwks: jwksReadinessCheck(app),
-      revocations: revocationsReadinessCheck(app, revocations === false ? undefined : revocations?.failClosedAfter)
-    }
-  })
+  await app.register(readinessRoutes, { checks: { jwks: jwksReadinessCheck(app), revocations: revocationsReadinessCheck(app) } })
   return app
 }

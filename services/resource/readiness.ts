@@ -8,12 +8,12 @@ export function jwksReadinessCheck (fastify: FastifyInstance): ReadinessCheck {
   return async () => fastify.verifier.stats().jwksLoaded ? undefined : 'the JWKS has not been loaded yet'
 }
 
-export function revocationsReadinessCheck (fastify: FastifyInstance, failClosedAfter: number | undefined): ReadinessCheck {
+export function revocationsReadinessCheck (fastify: FastifyInstance): ReadinessCheck {
   return async () => {
-    const { feeds, synced, entries, goneSeconds } = fastify.verifier.stats().revocations
-    if (feeds === 0 || synced === feeds) return undefined
+    const { feeds, synced, failedClosed, entries, goneSeconds } = fastify.verifier.stats().revocations
+    if (synced === feeds) return undefined
     const state = `the revocation feed has been unreachable for ${Math.round(goneSeconds)} s`
-    if (failClosedAfter !== undefined && goneSeconds * 1000 > failClosedAfter) return `${state}: tokens are refused (REVOCATION_FAIL_CLOSED_AFTER)`
+    if (failedClosed > 0) return `${state}: tokens are refused (REVOCATION_FAIL_CLOSED_AFTER)`
     return { degraded: `${state}; tokens are checked against the last ${entries} revocations` }
   }
 }

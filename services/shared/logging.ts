@@ -19,11 +19,6 @@ export class RequestLogController extends LogController {
     if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
     else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   }
-
-  // The completed line already says 404: Fastify's own line about it is kept at debug level.
-  override routeNotFound (request: FastifyRequest): void {
-    request.log.debug(`Route ${request.raw.method}:${request.raw.url} not found`)
-  }
 }
 
 /**

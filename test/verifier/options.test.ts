@@ -46,7 +46,7 @@ t.test('good options: defaults applied, Fastify register keys allowed, nothing f
     unknownKidsCached: 0,
     tokensCached: 0,
     jwksLoaded: false,
-    revocations: { feeds: 0, synced: 0, entries: 0, goneSeconds: 0 }
+    revocations: { feeds: 0, synced: 0, failedClosed: 0, entries: 0, goneSeconds: 0 }
   })
   t.type(app.authenticate, 'function')
 })
