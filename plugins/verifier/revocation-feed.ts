@@ -74,22 +74,23 @@ export function createRevocationFeed (issuer: string, options: FeedOptions, set:
     throw new Error(`${feed} ended the stream`)
   }
 
-  async function connect (): Promise<void> {
+  function lost (err: unknown, target: string): void {
+    const { message } = describeFailure(err, target)
+    if (message !== lastFailure) log.warn({ issuer, err: message }, `revocation feed lost; ${set.size} revocations kept, reconnecting`)
+    lastFailure = message
+    if (synced) gone = Date.now()
+    synced = false
+    schedule(Math.min(FIRST_RETRY * 2 ** failures++, LONGEST_RETRY))
+  }
+
+  /** Finds the feed and reads it until it fails; then reconnects (or looks for it again later). */
+  function connect (): void {
     let target = url ?? discoveryUrl(issuer)
-    try {
-      const feed = await locate()
+    locate().then((feed) => {
       if (feed === undefined) return schedule(options.rediscoverEvery)
       target = feed
-      await readStream(feed)
-    } catch (err) {
-      if (stop.signal.aborted) return
-      const { message } = describeFailure(err, target)
-      if (message !== lastFailure) log.warn({ issuer, err: message }, `revocation feed lost; ${set.size} revocations kept, reconnecting`)
-      lastFailure = message
-      if (synced) gone = Date.now()
-      synced = false
-      schedule(Math.min(FIRST_RETRY * 2 ** failures++, LONGEST_RETRY))
-    }
+      return readStream(feed)
+    }).catch((err: unknown) => { if (!stop.signal.aborted) lost(err, target) })
   }
 
   function schedule (delay: number): void {
