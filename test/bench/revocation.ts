@@ -101,14 +101,18 @@ export async function measureRevocation ({ dir, logDir, rounds, duration, warmUp
   }
 }
 
-/** Interleaved rounds of the same load on each server, each round in the other order. */
-async function throughputRounds (servers: Array<[string, ServerChild]>, tokens: string[], options: Omit<Options, 'dir' | 'logDir'>) {
+/**
+ * The same load on each of two servers in interleaved rounds, each round in ABBA order (then BAAB)
+ * in half-length runs: a drift of the machine's load over a round weighs on both alike.
+ */
+async function throughputRounds ([first, second]: Array<[string, ServerChild]>, tokens: string[], options: Omit<Options, 'dir' | 'logDir'>) {
   const load = (server: ServerChild, duration: number) =>
     runLoad({ url: server.url, requests: bearerRequests('/resource/protected', tokens), connections: options.connections, duration })
-  for (const [, server] of servers) await load(server, options.warmUp)
+  for (const [, server] of [first!, second!]) await load(server, options.warmUp)
   for (let round = 0; round < options.rounds; round++) {
-    for (const [name, server] of round % 2 ? [...servers].reverse() : servers) {
-      options.samples.add(name, await load(server, options.duration))
+    const [x, y] = round % 2 ? [second!, first!] : [first!, second!]
+    for (const [name, server] of [x, y, y, x]) {
+      options.samples.add(name, await load(server, options.duration / 2))
       process.stdout.write('.')
     }
   }
