@@ -1,6 +1,6 @@
 // Memory of a verifier holding many live revocations. Its feed is served by the bench itself, in
 // the protocol of GET /revocations (README, "The feed"), so 100,000 events reach this one verifier
-// in seconds and no other follower; they expire shortly after, and the verifier's hourly-style
+// in seconds and no other follower; they expire shortly after, and the verifier's
 // sweep (every 60 s) must give the memory back: the set is bounded by the live revocations.
 import { randomBytes } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
