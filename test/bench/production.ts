@@ -20,15 +20,18 @@ async function answers (url: string): Promise<boolean> {
   }
 }
 
-/** Starts one compiled service with `env` on a free port and waits until its /health answers. */
+/**
+ * Starts one compiled service with `env` and waits until its /health answers: on a free port, or
+ * on the one `env` names (AUTH_PORT, RESOURCE_PORT), as a restarted replica does.
+ */
 export async function startProduction (
   name: string, service: 'auth' | 'resource', env: Record<string, string>, logDir: string, profileDir?: string
 ): Promise<ProductionChild> {
-  const port = await freeLoopbackPort()
+  const portVariable = service === 'auth' ? 'AUTH_PORT' : 'RESOURCE_PORT'
+  const port = env[portVariable] !== undefined ? Number(env[portVariable]) : await freeLoopbackPort()
   const url = `http://127.0.0.1:${port}`
   const logFile = join(logDir, `${name}.log`)
-  const out = openSync(logFile, 'w')
-  const portVariable = service === 'auth' ? 'AUTH_PORT' : 'RESOURCE_PORT'
+  const out = openSync(logFile, 'a')
   // No NODE_OPTIONS: the bench itself runs under tsx, a production start does not.
   const parentEnv = { ...process.env }
   delete parentEnv.NODE_OPTIONS

@@ -1,5 +1,6 @@
-// The targets of issues 15 and 7, each a ratio (or difference) of medians measured in the same run.
+// The targets of issues 15, 12, 7 and 13, each a ratio (or difference) of medians measured in the same run.
 import { atLeast, atMost, type Ratio, type Samples } from './report.js'
+import { FEED_OFF_NAME, FEED_ON_NAME, MEMORY_REVOCATIONS, quantileOf, type RevocationReport } from './revocation.js'
 import { BARE_FASTIFY_NAME, BARE_RSA_ONLY_NAME, BARE_VERIFIER_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, HEALTH_WARN_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
 
 const MB = 2 ** 20
@@ -80,5 +81,39 @@ export function informationLines (samples: Samples, cores: number): string[] {
     `login with ${LOGIN_CLIENTS} clients: p50 - argon2id hash with ${LOGIN_CLIENTS} at once = ` +
       `${(samples.median(`login, ${LOGIN_CLIENTS} clients`, 'p50') - samples.median(HASH_AT_ONCE_NAME, 'p50')).toFixed(1)} ms ` +
       '(the login path\'s own cost under that load)'
+  ]
+}
+
+/** Issue 13: revocation across 2 auth replicas on PostgreSQL and 3 verifiers, measured in the same run. */
+export function revocationRatios (samples: Samples, report: RevocationReport): Ratio[] {
+  const { before, held, expired } = report.memory
+  const lost = Object.values(report.lost.lost).reduce((sum, count) => sum + count, 0)
+  return [
+    atMost('revocation to 401, p99 (ms)', quantileOf(report.latency.all, 0.99), 1000, 'ms', true),
+    atMost('revoked tokens accepted after a replica restart and a cut feed', lost, 0, ''),
+    atLeast('protected, revocation feed on / off', samples.median(FEED_ON_NAME, 'rps') / samples.median(FEED_OFF_NAME, 'rps'), 0.95),
+    // Bounded by the live set: once they have expired, the heap they took is given back.
+    atMost(`heapUsed kept once the ${MEMORY_REVOCATIONS / 1000}k expired / taken while live`,
+      expired ? (expired.heapUsed - before.heapUsed) / (held.heapUsed - before.heapUsed) : Number.NaN, 0.1, '')
+  ]
+}
+
+/** What the revocation ratios come from. */
+export function revocationLines ({ latency, lost, memory }: RevocationReport): string[] {
+  const ms = (values: number[], q: number) => quantileOf(values, q).toFixed(1)
+  const mb = (bytes: number) => (bytes / MB).toFixed(1)
+  const { before, held, expired } = memory
+  const lostAt = Object.entries(lost.lost).map(([name, count]) => `${name} ${count}`).join(', ')
+  return [
+    `revocation to 401 over ${latency.all.length} samples (${latency.all.length / 3} logouts x 3 verifiers): p50 ${ms(latency.all, 0.5)} ms, ` +
+      `p99 ${ms(latency.all, 0.99)} ms, max ${ms(latency.all, 1)} ms; verifiers following the replica that logged out: p50 ${ms(latency.sameReplica, 0.5)}, ` +
+      `p99 ${ms(latency.sameReplica, 0.99)} ms; following the other replica (it polls the table every 250 ms): p50 ${ms(latency.otherReplica, 0.5)}, p99 ${ms(latency.otherReplica, 0.99)} ms`,
+    `${lost.revoked} logouts across both replicas at about 40/s; replica B restarted meanwhile (SIGTERM to answering again: ${Math.round(lost.restartMs)} ms, ` +
+      `${lost.redirected} logouts sent to A instead; its follower ${lost.followerSawRestart ? 'lost' : 'had not lost'} its feed meanwhile), and ${lost.streamsCut} feed connection(s) of verifier 2 cut; revoked tokens still accepted: ${lostAt}`,
+    `a verifier holding ${memory.count.toLocaleString('en-US')} live revocations${memory.gcExposed ? ' (after GC)' : ''}: heapUsed ${mb(before.heapUsed)} -> ${mb(held.heapUsed)} MB ` +
+      `(${Math.round((held.heapUsed - before.heapUsed) / memory.count)} bytes per entry), RSS ${mb(before.rss)} -> ${mb(held.rss)} MB; ` +
+      (expired
+        ? `once expired and swept (${expired.entries} entries): heapUsed ${mb(expired.heapUsed)} MB, RSS ${mb(expired.rss)} MB`
+        : 'not swept before the deadline')
   ]
 }

@@ -1,7 +1,8 @@
 // npm run bench: starts every server under test on loopback (one child process each), warms them
 // up, measures each target in interleaved rounds, and prints one table, the target ratios and a
 // JSON copy. Options: --rounds=3 --duration=5 (seconds per target per round) --out=FILE, and to
-// find what limits a target: --profile (a CPU profile per server child) --only=WORD,WORD (targets whose name holds one)
+// find what limits a target: --profile (a CPU profile per server child) --only=WORD,WORD (targets whose name holds one;
+// `memory` the random-kid flood, `revocation` the revocation part: replicas on PostgreSQL, see revocation.ts)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +13,8 @@ import { argon2HashTimes, rs256SignRate, rs256VerifyRate } from './crypto-limit.
 import { runLoad } from './load.js'
 import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
-import { informationLines, productionRatios, targetRatios, verifierRatios } from './ratios.js'
+import { informationLines, productionRatios, revocationLines, revocationRatios, targetRatios, verifierRatios } from './ratios.js'
+import { measureRevocation, REVOCATION_PART, type RevocationReport } from './revocation.js'
 import { startProduction, type ProductionChild } from './production.js'
 import {
   addBenchClient, BARE_FASTIFY_NAME, BARE_RSA_ONLY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
@@ -45,6 +47,8 @@ const productions: ProductionChild[] = []
 const logDir = join(dir, 'logs')
 const samples = new Samples()
 let memory: MemoryReport | undefined
+let revocation: RevocationReport | undefined
+let mainMeasured = false
 
 async function start (name: string, spec: ServerSpec, options: ChildOptions = {}): Promise<ServerChild> {
   const child = await startServer(name, spec, { profileDir: PROFILE_DIR, logDir, ...options })
@@ -61,8 +65,7 @@ async function startCompiled (name: string, service: 'auth' | 'resource', env: R
 
 interface Target { name: string, run: (duration: number) => Promise<Sample | Record<string, Sample>> }
 
-async function measure (): Promise<void> {
-  await mkdir(logDir)
+async function measure (only: string[] | undefined): Promise<void> {
   const keysDir = join(dir, 'keys')
   await ensureKeyFiles(keysDir)
   const databaseUrl = `sqlite:${join(dir, 'auth.sqlite')}`
@@ -139,7 +142,6 @@ async function measure (): Promise<void> {
     }
   ]
 
-  const only = args.only?.split(',')
   if (only) targets = targets.filter((target) => only.some((word) => target.name.includes(word)))
   process.stdout.write('warming up')
   for (const target of targets) {
@@ -157,11 +159,12 @@ async function measure (): Promise<void> {
       process.stdout.write('.')
     }
   }
-  if (args.only && args.only !== 'memory') return
-  process.stdout.write('\nmemory under a random-kid flood\n')
-  const fresh = await start('resource-memory', { kind: 'resource', issuer: auth.url, tokenCache: false }, { exposeGc: true })
-  memory = await memoryUnderRandomKids(fresh, tokens, MEMORY_REQUESTS)
-  samples.add(`random-kid flood, ${MEMORY_REQUESTS / 1000}k requests (401s)`, memory.flood)
+  if (!only || only.includes('memory')) {
+    process.stdout.write('\nmemory under a random-kid flood\n')
+    const fresh = await start('resource-memory', { kind: 'resource', issuer: auth.url, tokenCache: false }, { exposeGc: true })
+    memory = await memoryUnderRandomKids(fresh, tokens, MEMORY_REQUESTS)
+    samples.add(`random-kid flood, ${MEMORY_REQUESTS / 1000}k requests (401s)`, memory.flood)
+  }
 }
 
 function machine () {
@@ -177,14 +180,24 @@ function machine () {
 }
 
 try {
-  await measure()
+  await mkdir(logDir)
+  const only = args.only?.split(',')
+  // `--only=revocation` alone starts none of the other servers.
+  mainMeasured = !only?.every((word) => word === REVOCATION_PART)
+  if (mainMeasured) await measure(only)
+  if (!only || only.some((word) => REVOCATION_PART.includes(word))) {
+    revocation = await measureRevocation({ dir, logDir, rounds: ROUNDS, duration: DURATION, warmUp: WARM_UP, connections: CONNECTIONS, samples })
+  }
 } finally {
   await Promise.all([...children, ...productions].map((child) => child.close()))
   await rm(dir, { recursive: true, force: true })
 }
 
 const MB = 2 ** 20
-const ratios = { production: productionRatios(samples), verifier: verifierRatios(samples), issue7: targetRatios(samples, memory) }
+const ratios = {
+  ...(mainMeasured && { production: productionRatios(samples), verifier: verifierRatios(samples), issue7: targetRatios(samples, memory) }),
+  ...(revocation && { revocation: revocationRatios(samples, revocation) })
+}
 const host = machine()
 console.log(`\nfastify-ssot bench, ${startedAt.toISOString()}, ${host.cpu} x${host.cores}, Node ${host.node}, load average ${host.loadAverage.join(' ')}`)
 console.log(`command: npm run bench -- --rounds=${ROUNDS} --duration=${DURATION}; ${CONNECTIONS} connections; medians (min-max) over rounds; took ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s\n`)
@@ -194,11 +207,17 @@ if (memory) {
     `${label} ${(memory!.before[key] / MB).toFixed(1)} MB -> ${(memory!.after[key] / MB).toFixed(1)} MB (${((memory!.after[key] - memory!.before[key]) / MB).toFixed(1)} MB)`
   console.log(`\nresource service memory${memory.gcExposed ? ' after GC' : ''}: ${line('RSS', 'rss')}; ${line('heapUsed', 'heapUsed')}`)
 }
-console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
-console.log('targets of issue 15: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
-console.log('\ntargets of issue 12: our verifier (@fastify/jwt + get-jwks and our layer) in a bare app, like for like\n' + formatRatios(ratios.verifier))
-console.log('\ntargets of issue 7\n' + formatRatios(ratios.issue7))
-console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
+if (ratios.production) {
+  console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
+  console.log('targets of issue 15: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
+  console.log('\ntargets of issue 12: our verifier (@fastify/jwt + get-jwks and our layer) in a bare app, like for like\n' + formatRatios(ratios.verifier!))
+  console.log('\ntargets of issue 7\n' + formatRatios(ratios.issue7!))
+  console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
+}
+if (revocation) {
+  console.log('\ntargets of issue 13: revocation, 2 auth replicas on PostgreSQL (production start), 3 verifiers\n' + formatRatios(ratios.revocation!))
+  console.log(`\n${revocationLines(revocation).join('\n')}`)
+}
 await writeFile(args.out, JSON.stringify({
   date: startedAt.toISOString(),
   machine: host,
@@ -207,6 +226,7 @@ await writeFile(args.out, JSON.stringify({
   cacheOnOption: VERIFIED_TOKEN_CACHE_ON,
   rows: samples.toJSON(),
   memory,
+  revocation,
   ratios
 }, null, 2) + '\n')
 console.log(`\nwritten to ${args.out}`)

@@ -28,7 +28,7 @@ export type ServerSpec =
   | { kind: 'bare' }
   | { kind: 'resource', issuer: string, tokenCache: boolean }
   | { kind: 'documented' }
-  | { kind: 'bare-verifier', issuer: string }
+  | { kind: 'bare-verifier', issuer: string, options?: Pick<VerifierPluginOptions, 'jwksUrl' | 'revocations'> }
   | { kind: 'auth', keysDir: string, databaseUrl: string, username: string, password: string }
 
 // The body of GET /resource/protected (services/resource/routes.ts), for the routes the bench adds.
@@ -46,8 +46,8 @@ const BENCH_USER = { userId: '00000000-0000-4000-8000-000000000000', username: '
  * The least any verifier must do, in the same app: pick the key by the header's kid, then one
  * RS256 verify with a key imported at start. No claim is read or checked: a bound, not a verifier.
  */
-async function addRs256OnlyRoute (app: FastifyInstance, issuer: string): Promise<void> {
-  const { keys } = await (await fetch(`${issuer}/.well-known/jwks.json`)).json() as { keys: Array<JsonWebKey & { kid: string }> }
+async function addRs256OnlyRoute (app: FastifyInstance, jwksUrl: string): Promise<void> {
+  const { keys } = await (await fetch(jwksUrl)).json() as { keys: Array<JsonWebKey & { kid: string }> }
   const publicKeys = new Map<string, KeyObject>(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]))
   app.get(RSA_ONLY_PATH, {
     onRequest: async (request) => {
@@ -72,7 +72,7 @@ async function ourResource (issuer: string, tokenCache: boolean): Promise<Fastif
   })
   // Target 1: same app, same response schema and a body of the same shape, no auth.
   app.get(CEILING_PATH, { schema: { response: { 200: ProtectedSchema } } }, async () => ({ message: MESSAGE, user: BENCH_USER }))
-  await addRs256OnlyRoute(app, issuer)
+  await addRs256OnlyRoute(app, `${issuer}/.well-known/jwks.json`)
   return app
 }
 
@@ -110,15 +110,19 @@ async function documentedSetup (): Promise<FastifyInstance> {
   return app
 }
 
+export const REVOCATION_STATS_PATH = '/bench/revocations'
+
 /** Our verifier in the documented setup's bare app (no helmet, metrics or load shedding): like for like. */
-async function bareVerifier (issuer: string): Promise<FastifyInstance> {
+async function bareVerifier (issuer: string, options: Partial<VerifierPluginOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify()
-  await app.register(verifier, { issuer, audience: DEFAULT_AUDIENCE })
+  await app.register(verifier, { issuer, audience: DEFAULT_AUDIENCE, ...options })
+  // What the revocation part of the bench waits on: the feed's state and the live revocations held.
+  app.get(REVOCATION_STATS_PATH, async () => app.verifier.stats().revocations)
   app.get('/resource/protected', { onRequest: app.authenticate, schema: { response: { 200: ProtectedSchema } } }, async (request) => ({
     message: MESSAGE,
     user: { userId: request.user.sub, username: request.user.username }
   }))
-  await addRs256OnlyRoute(app, issuer) // the bound, in the same bare app
+  await addRs256OnlyRoute(app, options.jwksUrl ?? `${issuer}/.well-known/jwks.json`) // the bound, in the same bare app
   return app
 }
 
@@ -170,7 +174,7 @@ export async function buildTarget (spec: ServerSpec): Promise<{ app: FastifyInst
     case 'bare': return { app: bareFastify(), port: 0 }
     case 'resource': return { app: await ourResource(spec.issuer, spec.tokenCache), port: 0 }
     case 'documented': return { app: await documentedSetup(), port: 0 }
-    case 'bare-verifier': return { app: await bareVerifier(spec.issuer), port: 0 }
+    case 'bare-verifier': return { app: await bareVerifier(spec.issuer, spec.options), port: 0 }
     case 'auth': {
       // The issuer URL is the token's `iss`, so the port is chosen before the app is built.
       const port = await freeLoopbackPort()
