@@ -52,6 +52,8 @@ export const RSA_ONLY_NAME = 'kid lookup + RS256 verify only, same app'
 
 export const BARE_RSA_ONLY_NAME = 'kid lookup + RS256 verify only, bare app'
 
+export const FASTIFY_JWT_ONLY_NAME = '@fastify/jwt alone, key map, bare app'
+
 /** Concurrent clients of the login target, and callers of the hash row measured beside it. */
 export const LOGIN_CLIENTS = 20
 export const HASH_AT_ONCE_NAME = `argon2id hash, ${LOGIN_CLIENTS} at once`

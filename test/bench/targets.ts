@@ -62,6 +62,28 @@ async function addRs256OnlyRoute (app: FastifyInstance, jwksUrl: string): Promis
   }, async () => ({ message: MESSAGE, user: BENCH_USER }))
 }
 
+export const FASTIFY_JWT_ONLY_PATH = '/bench/fastify-jwt-only'
+
+/**
+ * The least a verifier on @fastify/jwt can do, in the same app: its request.jwtVerify() with each
+ * key's PEM from a map built at start (no get-jwks, no claim or header check, no error mapping):
+ * what fast-jwt and @fastify/jwt themselves cost beyond the bare kid lookup and RS256 verify.
+ */
+async function addFastifyJwtOnlyRoute (app: FastifyInstance, jwksUrl: string): Promise<void> {
+  const { keys } = await (await fetch(jwksUrl)).json() as { keys: Array<JsonWebKey & { kid: string }> }
+  const pems = new Map(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string]))
+  await app.register(fastifyJwt, {
+    namespace: 'floor',
+    decode: { complete: true },
+    verify: { algorithms: ['RS256'] },
+    secret: { public: (request: unknown, token: { header: { kid: string } }) => Promise.resolve(pems.get(token.header.kid)!) }
+  } as unknown as import('@fastify/jwt').FastifyJWTOptions)
+  app.get(FASTIFY_JWT_ONLY_PATH, {
+    onRequest: async (request) => { await (request as unknown as { floorJwtVerify: () => Promise<unknown> }).floorJwtVerify() },
+    schema: { response: { 200: ProtectedSchema } }
+  }, async () => ({ message: MESSAGE, user: BENCH_USER }))
+}
+
 async function ourResource (issuer: string, tokenCache: boolean): Promise<FastifyInstance> {
   const env = loadResourceEnv({ ISSUER_URL: issuer })
   const options = resourceAppOptions(env)
@@ -123,6 +145,7 @@ async function bareVerifier (issuer: string, options: Partial<VerifierPluginOpti
     user: { userId: request.user.sub, username: request.user.username }
   }))
   await addRs256OnlyRoute(app, options.jwksUrl ?? `${issuer}/.well-known/jwks.json`) // the bound, in the same bare app
+  await addFastifyJwtOnlyRoute(app, options.jwksUrl ?? `${issuer}/.well-known/jwks.json`)
   return app
 }
 
