@@ -9,7 +9,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { AccessTokenClaims } from '../shared/claims.js'
-import type { Algorithm } from './algorithms.js'
 import { bearerChallenge, fromJwtLibrary, isVerifierError, type VerifierError } from './errors.js'
 import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
 import type { RevocableToken } from './revocation-set.js'
@@ -18,8 +17,16 @@ import { createTokenCache } from './token-cache.js'
 import { checkClaims, checkHeader, extractToken, frozen, type DecodedToken, type VerifiedClaims } from './token-rules.js'
 import { createTrustedIssuers, refuseRevoked, stillStands, type TrustedIssuer } from './trusted-issuers.js'
 
-/** What the checks of one request found, for the token cache. */
-interface Checked { issuer: TrustedIssuer, kid: string, pem: string, exp: number, token: RevocableToken, user: unknown }
+/**
+ * What this verifier's checks found for one request: present once its extractToken took the token
+ * up; `pem` once the key was found (a library error after that is about the signature, before it
+ * about the token's form); the rest once the claims passed, for the token cache.
+ */
+interface Checked { issuer?: TrustedIssuer, kid?: string, pem?: string, exp?: number, token?: RevocableToken, user?: unknown }
+
+// A request decorator rather than WeakMaps: one property Fastify allocates with each request.
+const CHECKED = Symbol('verifier checks')
+type CheckedRequest = FastifyRequest & { [CHECKED]: Checked | null }
 
 /** Decorates `fastify.authenticate`, `requireScope`, `requireRole` and `fastify.verifier`; registers @fastify/jwt. */
 export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: VerifierPluginOptions) {
@@ -29,32 +36,53 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   const tokenCache = options.tokenCacheMax > 0 ? createTokenCache(options.tokenCacheMax, options.tokenCacheTtl) : undefined
   const verifyMethod = options.namespace === undefined ? 'jwtVerify' : options.jwtVerify ?? `${options.namespace}JwtVerify`
   const userProperty = options.decoratorName ?? 'user'
-  // Requests whose token this verifier took up, and those whose key was found: a library error
-  // after that point is about the signature, before it about the token's form.
-  const taken = new WeakSet<FastifyRequest>()
-  const checked = new WeakMap<FastifyRequest, Partial<Checked>>()
+  // formatUser gets only the claims: `trusted` keys the user it made by the claims object.
   const users = new WeakMap<object, unknown>()
 
-  async function keyFor (request: FastifyRequest, decoded: DecodedToken): Promise<string> {
-    const { alg, kid, iss } = checkHeader(decoded, options.algorithms, issuers.names)
-    const issuer = issuers.get(iss)
-    const pem = await issuer.keys.publicKey(kid, alg as Algorithm)
-    checked.set(request, { issuer, kid, pem })
-    return pem
+  // @fastify/jwt's key callback, in its callback form: a known kid answers in the same tick.
+  function keyFor (request: FastifyRequest, decoded: DecodedToken, callback: (err: Error | null, pem?: string) => void): void {
+    let issuer: TrustedIssuer
+    let kid: string
+    let found: string | Promise<string>
+    try {
+      const header = checkHeader(decoded, options.algorithms, issuers.names)
+      issuer = issuers.get(header.iss)
+      kid = header.kid
+      found = issuer.keys.publicKey(kid, header.alg)
+    } catch (err) {
+      return callback(err as Error)
+    }
+    const use = (pem: string) => {
+      const state = (request as CheckedRequest)[CHECKED]!
+      state.issuer = issuer
+      state.kid = kid
+      state.pem = pem
+      callback(null, pem)
+    }
+    if (typeof found === 'string') use(found)
+    else found.then(use, callback)
   }
 
-  // Claims and revocation, then what `request.user` becomes; a rejection reaches the request as it is.
-  async function trusted (request: FastifyRequest, payload: Record<string, unknown>): Promise<boolean> {
-    const claims = frozen(checkClaims(payload, claimRules))
-    const found = checked.get(request)!
-    const token = { sid: claims.sid, jti: claims.jti }
-    refuseRevoked(found.issuer!, token)
-    const user = formatUser ? Object.freeze(formatUser(claims)) : claims
-    users.set(payload, user)
-    Object.assign(found, { exp: claims.exp, token, user })
-    return true
+  // Claims and revocation, then what `request.user` becomes. A refusal is a rejected promise, which
+  // @fastify/jwt answers with; a throw here would surface inside its verify step.
+  function trusted (request: FastifyRequest, payload: Record<string, unknown>): true | Promise<never> {
+    try {
+      const claims = frozen(checkClaims(payload, claimRules))
+      const found = (request as CheckedRequest)[CHECKED]!
+      const token = { sid: claims.sid, jti: claims.jti }
+      refuseRevoked(found.issuer!, token)
+      const user = formatUser ? Object.freeze(formatUser(claims)) : claims
+      if (formatUser) users.set(payload, user)
+      found.exp = claims.exp
+      found.token = token
+      found.user = user
+      return true
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
+  fastify.decorateRequest(CHECKED, null)
   await fastify.register(fastifyJwt, {
     ...(options.namespace !== undefined && { namespace: options.namespace, jwtVerify: options.jwtVerify, jwtDecode: options.jwtDecode }),
     ...(options.cookie && { cookie: options.cookie }),
@@ -67,40 +95,59 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
       algorithms: options.algorithms,
       ignoreExpiration: true,
       ignoreNotBefore: true,
-      extractToken: (request: FastifyRequest) => { taken.add(request); return extractToken(request, options.cookie) }
+      extractToken: (request: FastifyRequest) => {
+        (request as CheckedRequest)[CHECKED] = {}
+        return extractToken(request, options.cookie)
+      }
     },
     trusted: trusted as never,
     // `trusted` made it: a throw from formatUser itself could not be answered.
-    formatUser: (payload) => users.get(payload) as never
+    // Without formatUser, request.user is the claims object `trusted` froze.
+    ...(formatUser && { formatUser: (payload: object) => users.get(payload) as never })
   })
 
   /** A refusal as the verifier's own error, or undefined for an error that is not about the token. */
   function asVerifierError (err: unknown, request: FastifyRequest): VerifierError | undefined {
     if (isVerifierError(err)) return err
-    return taken.has(request) ? fromJwtLibrary(err as { code?: unknown }, checked.has(request)) : undefined
+    const found = (request as CheckedRequest)[CHECKED]
+    return found ? fromJwtLibrary(err as { code?: unknown }, found.pem !== undefined) : undefined
   }
 
-  async function authenticate (request: FastifyRequest): Promise<void> {
-    const token = tokenCache && extractToken(request, options.cookie)
+  function remember (token: string, request: FastifyRequest): void {
+    const { issuer, kid, pem, exp, token: revocable, user } = (request as CheckedRequest)[CHECKED] as Required<Checked>
+    tokenCache!.set(token, {
+      user,
+      deadline: (exp + options.clockTolerance) * 1000,
+      // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
+      stillValid: () => issuer.keys.current(kid) === pem && stillStands(issuer, revocable)
+    })
+  }
+
+  /**
+   * The onRequest/preHandler hook, in Fastify's callback form (no promise per request); called
+   * without `done`, as `await app.authenticate(request, reply)`, it returns a promise.
+   */
+  function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
+    if (!done) return new Promise((resolve, reject) => { authenticate(request, reply, (err) => err ? reject(err) : resolve()) })
+    let token: string | undefined
+    try {
+      token = tokenCache && extractToken(request, options.cookie)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
     const hit = token && tokenCache!.get(token)
     if (hit) {
       (request as unknown as Record<string, unknown>)[userProperty] = hit
+      done()
       return
     }
-    try {
-      await (request as unknown as Record<string, () => Promise<unknown>>)[verifyMethod]!()
-    } catch (err) {
-      throw asVerifierError(err, request) ?? err
-    }
-    if (token) {
-      const { issuer, kid, pem, exp, token: revocable, user } = checked.get(request) as Checked
-      tokenCache!.set(token, {
-        user,
-        deadline: (exp + options.clockTolerance) * 1000,
-        // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
-        stillValid: () => issuer.keys.current(kid) === pem && stillStands(issuer, revocable)
-      })
-    }
+    const verify = (request as unknown as Record<string, (options: undefined, callback: (err: Error | null) => void) => void>)[verifyMethod]!
+    verify.call(request, undefined, (err) => {
+      if (err) return done(asVerifierError(err, request) ?? err)
+      if (token) remember(token, request)
+      done()
+    })
   }
 
   // Headers for every refusal, whether from `authenticate`, a guard or a route's own
@@ -133,8 +180,8 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** onRequest hook: answers 401/503 unless the request carries a valid access token. */
-    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** onRequest hook: answers 401/503 unless the request carries a valid access token (or, awaited without `done`, rejects). */
+    authenticate: (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined
     /** A preHandler for after `authenticate`: 403 insufficient_scope unless the token has every scope. */
     requireScope: ReturnType<typeof scopeGuards>['requireScope']
     /** The same for the token's `roles`. */

@@ -173,13 +173,20 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
     throw tokenInvalid('unknown_kid', 'no published key has this kid')
   }
 
-  /** The PEM of the key published under `kid` for `alg`, resolved through get-jwks; else a 401/503 verifier error. */
-  async function publicKey (kid: string, alg: Algorithm): Promise<string> {
-    if (!usable.has(kid)) await lookUp(kid)
+  /** The PEM of a published key for `alg`, resolved through get-jwks; else a 401 verifier error. */
+  function pemFor (kid: string, alg: Algorithm): string {
     if (!usable.get(kid)!.algorithms.includes(alg)) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
-    // Served from the cache filled above, in this same tick: get-jwks never fetches here.
-    const jwk = await getJwks!.getJwk({ domain, alg, kid })
+    // get-jwks answers from the cache the refresh filled, with the JWK itself: it never fetches here.
+    const jwk = getJwks!.getJwk({ domain, alg, kid }) as unknown as object
     return pems.get(jwk)!
+  }
+
+  /**
+   * The PEM of the key published under `kid` for `alg`: at once for a known kid (no promise on the
+   * path every request takes), else once the fetch a miss may cause is done; a 401/503 verifier error otherwise.
+   */
+  function publicKey (kid: string, alg: Algorithm): string | Promise<string> {
+    return usable.has(kid) ? pemFor(kid, alg) : lookUp(kid).then(() => pemFor(kid, alg))
   }
 
   return {

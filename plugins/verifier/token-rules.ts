@@ -11,9 +11,10 @@ import { tokenExpired, tokenInvalid, tokenMissing } from './errors.js'
 import { KID_PATTERN } from './usable-keys.js'
 
 const claimsChecker = TypeCompiler.Compile(AccessTokenClaimsSchema)
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 // Three base64url parts (RFC 7515 §7.1); fast-jwt decodes them, we only refuse other spellings.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)$/
+// RFC 6750 §2.1 with a compact JWS as the token, in one scan of the header.
+const BEARER_JWS = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)) *$/i
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
@@ -28,9 +29,8 @@ function canonical (text: string): boolean {
   return rest !== 1 && BASE64URL.indexOf(text[text.length - 1]!) % (rest === 2 ? 16 : 4) === 0
 }
 
-/** `token` if it is spelled as a compact JWS, with the one spelling of its signature's bytes. */
-function wellFormed (token: string): string {
-  const signature = COMPACT_JWS.exec(token)?.[1]
+/** `token`, if `signature` (its third part, undefined when it has none) is the one spelling of its bytes. */
+function wellFormed (token: string, signature: string | undefined): string {
   if (signature === undefined || !canonical(signature)) throw tokenInvalid('malformed', 'the token is not a well-formed JWT')
   return token
 }
@@ -52,16 +52,15 @@ type CookieRequest = FastifyRequest & {
 export function extractToken (request: FastifyRequest, cookie: TokenCookie | undefined): string {
   const authorization = request.headers.authorization
   if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
-    const match = BEARER.exec(authorization)
-    if (!match) throw tokenInvalid('malformed', 'the Authorization header is malformed')
-    return wellFormed(match[1]!)
+    const match = BEARER_JWS.exec(authorization)
+    return wellFormed(match?.[1] ?? '', match?.[2])
   }
   const raw = cookie && (request as CookieRequest).cookies?.[cookie.cookieName]
   if (!raw) throw tokenMissing()
-  if (!cookie.signed) return wellFormed(raw)
+  if (!cookie.signed) return wellFormed(raw, COMPACT_JWS.exec(raw)?.[1])
   const { valid, value } = (request as CookieRequest).unsignCookie!(raw)
   if (!valid) throw tokenInvalid('malformed', 'the token cookie\'s signature is invalid')
-  return wellFormed(value!)
+  return wellFormed(value!, COMPACT_JWS.exec(value!)?.[1])
 }
 
 export interface DecodedToken {
