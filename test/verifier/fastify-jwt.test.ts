@@ -103,6 +103,21 @@ t.test('request.user is frozen: a route cannot change what the next request sees
     const response = await app.inject({ url: '/escalate', headers: { authorization: `Bearer ${token}` } })
     t.same(response.json(), { refused: 'TypeError', scope: 'profile', frozen: true }, `attempt ${attempt} (the second from the token cache)`)
   }
+  t.equal((await app.inject({ url: '/escalate' })).json().code, 'AUTH_TOKEN_MISSING', 'no token, with the token cache on')
+})
+
+t.test('app.authenticate awaited in a route\'s own hook answers as the hook does', async (t) => {
+  const jwks = await startJwksServer(t, [key])
+  const app = Fastify()
+  app.setErrorHandler(errorHandler)
+  await app.register(verifier, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl })
+  app.get('/awaited', { preHandler: async (request, reply) => { await app.authenticate(request, reply) } }, async (request) => ({ sub: request.user.sub }))
+  t.teardown(() => app.close())
+  t.same((await app.inject({ url: '/awaited', headers: { authorization: `Bearer ${signToken(key, jwks.url)}` } })).json(), { sub: 'user-1' })
+  const refused = await app.inject({ url: '/awaited', headers: { authorization: 'Bearer not.a.jwt' } })
+  t.equal(refused.statusCode, 401)
+  t.equal(refused.json().code, 'AUTH_TOKEN_INVALID')
+  t.match(refused.headers['www-authenticate'], /error="invalid_token"/)
 })
 
 t.test('formatUser shapes request.user from the verified claims', async (t) => {
