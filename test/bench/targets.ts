@@ -8,7 +8,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import buildGetJwks from 'get-jwks'
 import { Type } from '@sinclair/typebox'
-import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
+import type verifierFromSource from '../../plugins/verifier/index.js'
+import type { VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { ensureUser } from '../../services/auth/accounts.js'
 import { createPasswordChecker, hashPassword } from '../../services/auth/passwords.js'
 import { buildApp as buildAuthApp } from '../../services/auth/app.js'
@@ -134,8 +135,16 @@ async function documentedSetup (): Promise<FastifyInstance> {
 
 export const REVOCATION_STATS_PATH = '/bench/revocations'
 
-/** Our verifier in the documented setup's bare app (no helmet, metrics or load shedding): like for like. */
+// By package name, at run time: npm run bench builds the package first, and typecheck runs before any build.
+const VERIFIER_PACKAGE = '@fastify-ssot/verifier'
+
+/**
+ * Our verifier in the documented setup's bare app (no helmet, metrics or load shedding): like for
+ * like, so as npm installs it, the package's built JS. Not its source through tsx, whose transform
+ * wraps each closure made per request in a naming call (about a tenth of its throughput here).
+ */
 async function bareVerifier (issuer: string, options: Partial<VerifierPluginOptions> = {}): Promise<FastifyInstance> {
+  const { default: verifier } = await import(VERIFIER_PACKAGE) as { default: typeof verifierFromSource }
   const app = Fastify()
   await app.register(verifier, { issuer, audience: DEFAULT_AUDIENCE, ...options })
   // What the revocation part of the bench waits on: the feed's state and the live revocations held.
