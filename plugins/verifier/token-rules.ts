@@ -11,28 +11,48 @@ import { tokenExpired, tokenInvalid, tokenMissing } from './errors.js'
 import { KID_PATTERN } from './usable-keys.js'
 
 const claimsChecker = TypeCompiler.Compile(AccessTokenClaimsSchema)
-// Three base64url parts (RFC 7515 §7.1); fast-jwt decodes them, we only refuse other spellings.
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)$/
-// RFC 6750 §2.1 with a compact JWS as the token, in one scan of the header.
-const BEARER_JWS = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]*)) *$/i
+// RFC 6750 §2.1: a bearer scheme, in any case, followed by whitespace or nothing.
+const BEARER_SCHEME = /^bearer(\s|$)/i
+const BEARER_LENGTH = 'bearer'.length
+const SPACE = 0x20
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 /**
- * Whether a base64url text (alphabet already checked) is the one spelling of its bytes: its last
- * character carries 4 spare bits after 2 characters of a group, 2 after 3, and they must be zero;
- * else each token would have up to 16 accepted spellings. A lone character is no byte at all.
+ * Whether the base64url text from `start` to the end of `text` is the one spelling of its bytes:
+ * its last character carries 4 spare bits after 2 characters of a group, 2 after 3, and they must
+ * be zero; else each token would have up to 16 accepted spellings. A lone character is no byte at
+ * all, and a character outside the alphabet fails here too.
  */
-function canonical (text: string): boolean {
-  const rest = text.length % 4
+function canonical (text: string, start: number): boolean {
+  const rest = (text.length - start) % 4
   if (rest === 0) return true
   return rest !== 1 && BASE64URL.indexOf(text[text.length - 1]!) % (rest === 2 ? 16 : 4) === 0
 }
 
-/** `token`, if `signature` (its third part, undefined when it has none) is the one spelling of its bytes. */
-function wellFormed (token: string, signature: string | undefined): string {
-  if (signature === undefined || !canonical(signature)) throw tokenInvalid('malformed', 'the token is not a well-formed JWT')
+/**
+ * `token`, if it is three parts (RFC 7515 §7.1: header and payload not empty) and its signature
+ * is the one spelling of its bytes. The alphabet of each part is fast-jwt's decoder's to check:
+ * it scans every part before decoding, so scanning them here too would only double the work.
+ */
+function wellFormed (token: string): string {
+  const first = token.indexOf('.')
+  const last = token.lastIndexOf('.')
+  if (first < 1 || last <= first + 1 || token.indexOf('.', first + 1) !== last || !canonical(token, last + 1)) {
+    throw tokenInvalid('malformed', 'the token is not a well-formed JWT')
+  }
   return token
+}
+
+/**
+ * The token of an Authorization header with a bearer scheme: what follows the scheme's spaces
+ * (Node's parser has trimmed the value's trailing whitespace). No space after the scheme, that
+ * is nothing or another whitespace, leaves no token.
+ */
+function bearerToken (authorization: string): string {
+  let start = BEARER_LENGTH
+  while (authorization.charCodeAt(start) === SPACE) start++
+  return start === BEARER_LENGTH ? '' : authorization.slice(start)
 }
 
 export interface TokenCookie {
@@ -51,16 +71,13 @@ type CookieRequest = FastifyRequest & {
  */
 export function extractToken (request: FastifyRequest, cookie: TokenCookie | undefined): string {
   const authorization = request.headers.authorization
-  if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
-    const match = BEARER_JWS.exec(authorization)
-    return wellFormed(match?.[1] ?? '', match?.[2])
-  }
+  if (authorization !== undefined && BEARER_SCHEME.test(authorization)) return wellFormed(bearerToken(authorization))
   const raw = cookie && (request as CookieRequest).cookies?.[cookie.cookieName]
   if (!raw) throw tokenMissing()
-  if (!cookie.signed) return wellFormed(raw, COMPACT_JWS.exec(raw)?.[1])
+  if (!cookie.signed) return wellFormed(raw)
   const { valid, value } = (request as CookieRequest).unsignCookie!(raw)
   if (!valid) throw tokenInvalid('malformed', 'the token cookie\'s signature is invalid')
-  return wellFormed(value!, COMPACT_JWS.exec(value!)?.[1])
+  return wellFormed(value!)
 }
 
 export interface DecodedToken {
