@@ -7,6 +7,7 @@ import { createClientRepository } from '../../services/auth/store/clients.js'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
 import { DEFAULT_AUDIENCE } from '../../services/shared/config.js'
+import { median } from './report.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
@@ -42,6 +43,7 @@ export function issuanceRequest ({ clientId, clientSecret }: BenchClient): HttpR
 
 export const ISSUANCE_NAME = 'token issuance, client_credentials'
 
+export const DOCUMENTED_NAME = 'documented @fastify/jwt + get-jwks'
 export const BARE_VERIFIER_NAME = 'our verifier, cache off, bare app'
 
 export const BARE_FASTIFY_NAME = 'bare Fastify, one route, no plugins'
@@ -147,4 +149,29 @@ export async function memoryUnderRandomKids (server: ServerChild, tokens: string
   const flood = await runLoad({ url: server.url, requests: randomKidRequests('/resource/protected', tokens[0]!), connections: 10, amount: count })
   const after = await server.memory()
   return { before, after, gcExposed: before.gcExposed, flood }
+}
+
+const SLICE_SECONDS = 1
+
+/**
+ * Runs each load in turn, one second at a time, until each has run `duration` seconds, so rows
+ * compared with each other share the machine's slow and fast moments: on this shared VM the CPU
+ * steal comes in bursts of seconds, and one load measured 5 s after another could differ by a
+ * fifth for that alone. Each row's sample: its requests over its own wall time, errors and non-2xx
+ * summed, and the median of its slices' p50 and p99.
+ */
+export async function alternately (loads: Record<string, (duration: number) => Promise<LoadResult>>, duration: number): Promise<Record<string, LoadResult>> {
+  const slices: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(loads).map((row) => [row, []]))
+  for (let elapsed = 0; elapsed < duration; elapsed += SLICE_SECONDS) {
+    for (const [row, load] of Object.entries(loads)) slices[row]!.push(await load(SLICE_SECONDS))
+  }
+  const sum = (list: LoadResult[], metric: 'requests' | 'errors' | 'non2xx') => list.reduce((total, slice) => total + slice[metric], 0)
+  return Object.fromEntries(Object.entries(slices).map(([row, list]) => [row, {
+    rps: sum(list, 'requests') / list.reduce((seconds, slice) => seconds + slice.requests / slice.rps, 0),
+    p50: median(list.map((slice) => slice.p50)),
+    p99: median(list.map((slice) => slice.p99)),
+    errors: sum(list, 'errors'),
+    non2xx: sum(list, 'non2xx'),
+    requests: sum(list, 'requests')
+  }]))
 }
