@@ -1,12 +1,12 @@
 // The servers of the revocation part of the bench: two auth replicas (the production start) on one
 // fresh PostgreSQL schema with one key ring, the HTTP calls a user makes to them, and a TCP proxy
 // whose connections the bench can cut, as a network blip does.
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { connect, createServer, type Socket } from 'node:net'
-import pg from 'pg'
 import { ensureKeyFiles } from '../../plugins/issuer/key-files.js'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { createRevocationRepository } from '../../services/auth/store/revocations.js'
+import { createSchema } from '../postgres-schema.js'
 import { startProduction, type ProductionChild } from './production.js'
 import { freeLoopbackPort } from './targets.js'
 
@@ -15,23 +15,9 @@ const JSON_HEADERS = { 'content-type': 'application/json' }
 // What every replica puts in `iss`: the one public address a load balancer would have.
 export const REPLICA_ISSUER = 'http://auth.bench.invalid'
 
-async function adminQuery (sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: BASE_DATABASE_URL })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
-
 /** A DATABASE_URL on a new schema of TEST_DATABASE_URL's database, and how to drop it. */
-export async function freshSchema (): Promise<{ url: string, drop: () => Promise<void> }> {
-  const schema = `bench_${randomBytes(6).toString('hex')}`
-  await adminQuery(`CREATE SCHEMA ${schema}`)
-  const url = new URL(BASE_DATABASE_URL)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA ${schema} CASCADE`) }
+export function freshSchema (): Promise<{ url: string, drop: () => Promise<void> }> {
+  return createSchema(BASE_DATABASE_URL, 'bench')
 }
 
 export interface Replica {

@@ -1,32 +1,18 @@
 // One test body, every database the store supports: SQLite always, PostgreSQL from
 // TEST_DATABASE_URL (each test in a schema of its own, dropped at teardown).
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import pg from 'pg'
 import type { Test } from 'tap'
 import { testDir } from '../helper.js'
+import { createSchema } from '../postgres-schema.js'
 import { testServices } from '../services.js'
 
 export type DatabaseKind = 'sqlite' | 'postgres'
 
-async function adminQuery (url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
-
 /** A DATABASE_URL for a fresh PostgreSQL schema that lives as long as `t`. */
 export async function freshPostgresUrl (t: Test, baseUrl: string): Promise<string> {
-  const schema = `test_${randomBytes(6).toString('hex')}`
-  await adminQuery(baseUrl, `CREATE SCHEMA ${schema}`)
-  t.teardown(() => adminQuery(baseUrl, `DROP SCHEMA ${schema} CASCADE`))
-  const url = new URL(baseUrl)
-  url.searchParams.set('options', `-c search_path=${schema}`)
-  return url.toString()
+  const { url, drop } = await createSchema(baseUrl, 'test')
+  t.teardown(drop)
+  return url
 }
 
 /** TEST_DATABASE_URL, or undefined with the test skipped; under CI a missing server fails the run. */
