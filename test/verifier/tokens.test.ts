@@ -37,6 +37,9 @@ t.test('an honest token passes; each bad one is refused with its reason', async 
     ['malformed', `${header}.${payload}.${signature}=`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${payload}.${respelled(signature)}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${payload.slice(0, 8)}+${payload.slice(8)}.${signature}`, 'AUTH_TOKEN_INVALID'],
+    // The alphabet of every part, not only its last character's: fast-jwt's decoder checks it.
+    ['malformed', `${header.slice(0, 4)}/${header.slice(4)}.${payload}.${signature}`, 'AUTH_TOKEN_INVALID'],
+    ['malformed', `${header}.${payload}.${signature.slice(0, 8)}~${signature.slice(8)}`, 'AUTH_TOKEN_INVALID'],
     ['malformed', `${header}.${payload}.${signature}.${signature}`, 'AUTH_TOKEN_INVALID'],
     ['alg_not_allowed', hs, 'AUTH_TOKEN_INVALID'],
     ['wrong_type', signToken(key, issuer, {}, { typ: 'JWT' }), 'AUTH_TOKEN_INVALID'],
