@@ -1,13 +1,7 @@
 // The live revocations of one issuer, as the digests its feed publishes: SHA-256 over `sid:<sid>`
 // or `jti:<jti>`, so the feed names no user or client and can be as public as the JWKS. Each
 // entry leaves once the tokens it kills have expired: the set is bounded by the live revocations.
-import { hash } from 'node:crypto'
-
-/** The feed's digest of one claim value (base64url, no padding). */
-export function revocationHash (claim: 'sid' | 'jti', value: string): string {
-  // The one-shot hash: about half the cost of a Hash object, on every request while a revocation is live.
-  return hash('sha256', `${claim}:${value}`, 'base64url')
-}
+import { revocationHash } from '../shared/revocation-hash.js'
 
 /** A token as revocations see it: its session and its id, and their digests once computed. */
 export interface RevocableToken {

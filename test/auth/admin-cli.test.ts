@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { decodeJwt } from 'jose'
-import { revocationHash } from '../../services/auth/store/revocations.js'
+import { revocationHash } from '../../plugins/shared/revocation-hash.js'
 import { addUser, login, runCli, startAuth, testDir } from '../helper.js'
 import { basic } from '../sessions/helpers.js'
 import { follow, sidHash } from '../revocations/follow.js'

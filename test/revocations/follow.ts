@@ -3,7 +3,7 @@
 // `:` starts a comment). Written here so the tests read the bytes the service sends, no more.
 import { request, type IncomingMessage } from 'node:http'
 import { decodeJwt } from 'jose'
-import { revocationHash } from '../../services/auth/store/revocations.js'
+import { revocationHash } from '../../plugins/shared/revocation-hash.js'
 
 export interface FeedEvent {
   id?: string

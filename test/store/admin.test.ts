@@ -5,7 +5,7 @@ import { createStore } from '../../services/auth/store/index.js'
 import { sql } from 'kysely'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { migrateTo, migrateToLatest } from '../../services/auth/store/migrations.js'
-import { revocationHash } from '../../services/auth/store/revocations.js'
+import { revocationHash } from '../../plugins/shared/revocation-hash.js'
 import { eachDatabase } from './databases.js'
 
 eachDatabase(t, 'user and client administration', async (t, url) => {

@@ -1,15 +1,23 @@
 // The revocation log on SQLite and PostgreSQL: digests, ids in commit order and never reused,
 // one event per revoked thing, nothing written by a failed transaction, expiry and purge.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { createStore } from '../../services/auth/store/index.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
-import { revocationHash } from '../../services/auth/store/revocations.js'
+import { revocationHash } from '../../plugins/shared/revocation-hash.js'
 import { eachDatabase, freshPostgresUrl, postgresBaseUrl } from './databases.js'
 
 const lifetimes = { accessTokenTtl: 900, refreshTokens: { absoluteTtl: 3600, idleTtl: 600 } }
 const seconds = (date = new Date()) => Math.floor(date.getTime() / 1000)
+
+// The feed's wire format, as the README documents it for other verifiers: written out here, apart
+// from the one function the auth service and our verifier share.
+t.test('a revocation digest is the base64url SHA-256 of "sid:<sid>" or "jti:<jti>"', async (t) => {
+  for (const [claim, value] of [['sid', 'f3b0c442-98fc-4c1c-9a3e-1c2b2f0b7f11'], ['jti', 'jti-é-1']] as const) {
+    t.equal(revocationHash(claim, value), createHash('sha256').update(`${claim}:${value}`, 'utf8').digest('base64url'), claim)
+  }
+})
 
 async function openStore (t: Test, url: string) {
   const store = createStore({ url, ...lifetimes })

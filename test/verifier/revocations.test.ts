@@ -4,7 +4,7 @@
 // refuses tokens once it has been gone that long.
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { revocationHash } from '../../plugins/verifier/revocation-set.js'
+import { revocationHash } from '../../plugins/shared/revocation-hash.js'
 import { captureLogs } from '../helper.js'
 import { buildVerifierApp, callWith, makeKey, signToken, sleep, startFeedIssuer, startHungServer } from './helpers.js'
 

@@ -8,18 +8,10 @@
 // each writer first takes a transaction-level advisory lock: the next writer gets its id only
 // after the previous one has committed (the lock is released after the commit is visible).
 // Writers take it last, after their row locks, so it never waits behind one (no deadlock).
-import { createHash } from 'node:crypto'
 import { PostgresAdapter, sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { CLOCK_SKEW_MARGIN } from '../../../plugins/issuer/key-timing.js'
+import { revocationHash } from '../../../plugins/shared/revocation-hash.js'
 import type { Database, RevocationsTable } from './tables.js'
-
-/** The claims a revocation names: a session (`sid`) or one access token (`jti`). */
-export type RevokedClaim = 'sid' | 'jti'
-
-/** What the feed publishes and a verifier compares: base64url SHA-256 of `sid:<value>` or `jti:<value>`. */
-export function revocationHash (claim: RevokedClaim, value: string): string {
-  return createHash('sha256').update(`${claim}:${value}`, 'utf8').digest('base64url')
-}
 
 /** One event of the feed; `exp` (unix seconds): after it no token the event affects is valid. */
 export interface Revocation {
