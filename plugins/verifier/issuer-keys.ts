@@ -33,8 +33,11 @@ export interface FetchCounters { ok: number, failed: number, timedOut: number }
 
 const FIRST_RETRY = 100
 const LONGEST_FIRST_RETRY = 1000
-// get-jwks entries never expire by age: the refresh alone decides what stays (see above).
-const NO_EXPIRY = 2 ** 31
+// get-jwks entries never expire by age: the refresh alone decides what stays (see above). An
+// unchanged key keeps its entry across refreshes, so any finite age would, once reached, make
+// get-jwks fetch on its own and answer with a promise. lru-cache sets no timer for a TTL without
+// ttlAutopurge, so the largest integer is safe.
+const NO_EXPIRY = Number.MAX_SAFE_INTEGER
 
 export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
   let getJwks: GetJwks | undefined

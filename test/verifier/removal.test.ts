@@ -42,3 +42,20 @@ t.test('a cached token stops working at exp', async (t) => {
   t.equal(expired.statusCode, 401)
   t.equal(expired.json().code, 'AUTH_TOKEN_EXPIRED')
 })
+
+t.test('a key still published weeks later keeps verifying from get-jwks\' cache, with no fetch', async (t) => {
+  const key = makeKey()
+  const jwks = await startJwksServer(t, [key])
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl })
+  t.equal((await callWith(app, signToken(key, jwks.url))).statusCode, 200)
+  const fetches = jwks.fetches
+  // get-jwks' LRU cache reads the age of its entries from performance.now(): 30 days on.
+  const now = performance.now.bind(performance)
+  const later = 30 * 24 * 3600 * 1000
+  performance.now = () => now() + later
+  t.teardown(() => { performance.now = now })
+  await sleep(5) // past lru-cache's cached clock (1 ms resolution)
+  const response = await callWith(app, signToken(key, jwks.url))
+  t.equal(response.statusCode, 200, response.body)
+  t.equal(jwks.fetches, fetches, 'answered from the cache the refresh filled')
+})
