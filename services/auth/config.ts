@@ -1,13 +1,10 @@
 // The auth service's environment: one schema, validated once at start (see .env.example).
 import { Type, type Static } from '@sinclair/typebox'
-import { DEFAULT_AUDIENCE, DURATION_PATTERN, durationSeconds, loadEnv, LogLevel } from '../shared/config.js'
+import { DEFAULT_AUDIENCE, Duration, DURATION_PATTERN, durationSeconds, loadEnv, LogLevel } from '../shared/config.js'
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
-
-const Duration = (fallback: string, description: string) =>
-  Type.String({ pattern: DURATION_PATTERN, default: fallback, description })
 
 export const AuthEnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),

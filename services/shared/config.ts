@@ -18,6 +18,10 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 export const DURATION_PATTERN = '^[0-9]+[smhd]?$'
 
+/** A duration setting (`30s`, `15m`, `7d`; bare numbers are seconds) with its default. */
+export const Duration = (fallback: string, description: string) =>
+  Type.String({ pattern: DURATION_PATTERN, default: fallback, description })
+
 /** `90`, `90s`, `15m`, `12h`, `30d` → seconds. */
 export function durationSeconds (value: string): number {
   const match = /^([0-9]+)([smhd]?)$/.exec(value)

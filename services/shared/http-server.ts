@@ -1,13 +1,10 @@
 // The HTTP server settings both services share: timeouts that free the sockets a client stalls
 // (slowloris: headers or a body sent a byte at a time, or never), and the answers to the errors
 // Node and Fastify raise before any route runs, in the service's error shape.
-import { Type } from '@sinclair/typebox'
 import type { Server } from 'node:http'
 import type { FastifyHttpOptions } from 'fastify'
-import { DURATION_PATTERN, durationSeconds } from './config.js'
+import { Duration, durationSeconds } from './config.js'
 import { clientErrorHandler, frameworkErrorHandler, standardErrorBody, type ErrorBodyFor } from './framework-errors.js'
-
-const Duration = (fallback: string, description: string) => Type.String({ pattern: DURATION_PATTERN, default: fallback, description })
 
 export const HttpEnvProperties = {
   HTTP_HEADERS_TIMEOUT: Duration('15s', 'A request\'s headers must arrive within this time (also a new connection\'s first request), else 408 and closed'),
