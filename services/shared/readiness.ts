@@ -26,12 +26,14 @@ const NotReadySchema = Type.Object({
   checks: Type.Optional(ChecksSchema)
 }, { description: 'The usual error body, plus the result of every check' })
 
-async function runCheck (check: ReadinessCheck): Promise<string> {
+/** What a check reports, and whether it makes the service not ready (anything but ok or degraded). */
+async function runCheck (check: ReadinessCheck): Promise<{ text: string, failed: boolean }> {
   try {
-    const result = await check() ?? 'ok'
-    return typeof result === 'string' ? result : `degraded: ${result.degraded}`
+    const result = await check()
+    if (result === undefined) return { text: 'ok', failed: false }
+    return typeof result === 'string' ? { text: result, failed: true } : { text: `degraded: ${result.degraded}`, failed: false }
   } catch (err) {
-    return `failed: ${(err as Error).message}`
+    return { text: `failed: ${(err as Error).message}`, failed: true }
   }
 }
 
@@ -51,8 +53,8 @@ export async function readinessRoutes (fastify: FastifyInstance, options: Readin
   }, async (request, reply) => {
     const names = Object.keys(options.checks)
     const results = await Promise.all(names.map((name) => runCheck(options.checks[name]!)))
-    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]))
-    const failed = names.filter((name) => checks[name] !== 'ok' && !checks[name]!.startsWith('degraded: '))
+    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!.text]))
+    const failed = names.filter((name, i) => results[i]!.failed)
     if (failed.length === 0) return { status: 'ready' as const, checks }
     return reply.code(503).send({
       statusCode: 503,
