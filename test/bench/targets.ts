@@ -1,5 +1,5 @@
 // The apps under test, each built in its own child process (see server.ts): a bare Fastify app
-// (the ceiling), our resource service with the bench's bound routes added, the setup the
+// (the ceiling), our resource service (compiled) with the bench's bound routes added, the setup the
 // @fastify/jwt and get-jwks READMEs document, and the auth service. Ours log as in production
 // (info, to the child's stdout, which the bench sends to a file).
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
@@ -14,8 +14,8 @@ import { ensureUser } from '../../services/auth/accounts.js'
 import { createPasswordChecker, hashPassword } from '../../services/auth/passwords.js'
 import { buildApp as buildAuthApp } from '../../services/auth/app.js'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
-import { buildApp as buildResourceApp } from '../../services/resource/app.js'
-import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
+import type * as ResourceApp from '../../services/resource/app.js'
+import type * as ResourceConfig from '../../services/resource/config.js'
 import { DEFAULT_AUDIENCE, loggerOptions } from '../../services/shared/config.js'
 
 /**
@@ -85,7 +85,15 @@ async function addFastifyJwtOnlyRoute (app: FastifyInstance, jwksUrl: string): P
   }, async () => ({ message: MESSAGE, user: BENCH_USER }))
 }
 
+// The resource service's compiled JS (npm run bench builds it first), as the production rows run
+// it: the bounds measured in this app then compare with them, not with tsx's transform of it.
+const COMPILED_RESOURCE = new URL('../../dist/services/resource/', import.meta.url)
+
 async function ourResource (issuer: string, tokenCache: boolean): Promise<FastifyInstance> {
+  const [{ buildApp: buildResourceApp }, { loadResourceEnv, resourceAppOptions }] = await Promise.all([
+    import(new URL('app.js', COMPILED_RESOURCE).href) as Promise<typeof ResourceApp>,
+    import(new URL('config.js', COMPILED_RESOURCE).href) as Promise<typeof ResourceConfig>
+  ])
   const env = loadResourceEnv({ ISSUER_URL: issuer })
   const options = resourceAppOptions(env)
   const app = await buildResourceApp({
