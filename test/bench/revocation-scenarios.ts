@@ -16,7 +16,7 @@ const POLL_PERIOD_MS = 250 // REVOCATION_FEED_POLL_MS, the replicas' default
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The status a verifier's protected route answers to `token`; a 401 must say the token is revoked. */
-export async function statusAt (verifier: Verifier, token: string): Promise<number> {
+async function statusAt (verifier: Verifier, token: string): Promise<number> {
   const response = await fetch(`${verifier.url}/resource/protected`, { headers: { authorization: `Bearer ${token}` } })
   const body = await response.text()
   if (response.status === 401 && !body.includes('revoked')) throw new Error(`bench: ${verifier.name} refused a token, not as revoked: ${body}`)
