@@ -6,13 +6,9 @@
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { SERVICES } from './services.js'
 
-const SERVICES = [
-  { variable: 'TEST_DATABASE_URL', name: 'PostgreSQL', example: 'postgres://postgres@127.0.0.1:5432/test' },
-  { variable: 'TEST_REDIS_URL', name: 'Redis', example: 'redis://127.0.0.1:6379' }
-]
-
-const missing = SERVICES.filter((service) => !process.env[service.variable])
+const missing = Object.values(SERVICES).filter((service) => !process.env[service.variable])
 const relaxed = missing.length > 0 && !process.env.CI
 const note = relaxed
   ? `${missing.map((service) => service.variable).join(' and ')} not set: the ${missing.map((service) => service.name).join(' and ')} ` +

@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs'
 import type { Test } from 'tap'
 
-const SERVICES = {
-  postgres: { variable: 'TEST_DATABASE_URL', name: 'PostgreSQL' },
-  redis: { variable: 'TEST_REDIS_URL', name: 'Redis' }
+/** Each service a suite may need: the variable naming it, and what `.ci/run` sets it to. */
+export const SERVICES = {
+  postgres: { variable: 'TEST_DATABASE_URL', name: 'PostgreSQL', example: 'postgres://postgres@127.0.0.1:5432/test' },
+  redis: { variable: 'TEST_REDIS_URL', name: 'Redis', example: 'redis://127.0.0.1:6379' }
 } as const
 type Service = keyof typeof SERVICES
 

@@ -43,13 +43,18 @@ export const RSA_ONLY_PATH = '/bench/rs256-only'
 export const HASH_ONLY_PATH = '/bench/argon2id-only'
 const BENCH_USER = { userId: '00000000-0000-4000-8000-000000000000', username: 'bench-user' }
 
+/** The issuer's public keys by kid, read once at start for the bound routes. */
+async function publishedKeys (jwksUrl: string): Promise<Map<string, KeyObject>> {
+  const { keys } = await (await fetch(jwksUrl)).json() as { keys: Array<JsonWebKey & { kid: string }> }
+  return new Map(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]))
+}
+
 /**
  * The least any verifier must do, in the same app: pick the key by the header's kid, then one
  * RS256 verify with a key imported at start. No claim is read or checked: a bound, not a verifier.
  */
 async function addRs256OnlyRoute (app: FastifyInstance, jwksUrl: string): Promise<void> {
-  const { keys } = await (await fetch(jwksUrl)).json() as { keys: Array<JsonWebKey & { kid: string }> }
-  const publicKeys = new Map<string, KeyObject>(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' })]))
+  const publicKeys = await publishedKeys(jwksUrl)
   app.get(RSA_ONLY_PATH, {
     onRequest: async (request) => {
       const token = request.headers.authorization!.slice('Bearer '.length)
@@ -71,8 +76,7 @@ export const FASTIFY_JWT_ONLY_PATH = '/bench/fastify-jwt-only'
  * what fast-jwt and @fastify/jwt themselves cost beyond the bare kid lookup and RS256 verify.
  */
 async function addFastifyJwtOnlyRoute (app: FastifyInstance, jwksUrl: string): Promise<void> {
-  const { keys } = await (await fetch(jwksUrl)).json() as { keys: Array<JsonWebKey & { kid: string }> }
-  const pems = new Map(keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string]))
+  const pems = new Map([...await publishedKeys(jwksUrl)].map(([kid, key]) => [kid, key.export({ type: 'spki', format: 'pem' }) as string]))
   await app.register(fastifyJwt, {
     namespace: 'floor',
     decode: { complete: true },
