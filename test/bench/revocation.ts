@@ -9,7 +9,7 @@ import type { Samples } from './report.js'
 import { cuttableProxy, freshSchema, login, replicaEnv, REPLICA_ISSUER, revokeRandomSessions, startReplica, type Replica } from './revocation-cluster.js'
 import { revocationsHeld, syntheticFeed, waitForStats, type RevocationMemoryReport } from './revocation-memory.js'
 import { eventsLost, revocationLatency, type LatencySamples, type LostReport } from './revocation-scenarios.js'
-import { alternately, bearerRequests } from './scenarios.js'
+import { bearerRequests } from './scenarios.js'
 import type { ServerSpec } from './targets.js'
 
 export const REVOCATION_PART = 'revocation'
@@ -101,14 +101,20 @@ export async function measureRevocation ({ dir, logDir, rounds, duration, warmUp
   }
 }
 
-/** The same load on each server, alternated a second at a time (see alternately): one sample of each per round. */
-async function throughputRounds (servers: Array<[string, ServerChild]>, tokens: string[], options: Omit<Options, 'dir' | 'logDir'>) {
-  const loads = Object.fromEntries(servers.map(([name, server]) => [name, (duration: number) =>
-    runLoad({ url: server.url, requests: bearerRequests('/resource/protected', tokens), connections: options.connections, duration })]))
-  await alternately(loads, options.warmUp)
+/**
+ * The same load on each of two servers in interleaved rounds, each round in ABBA order (then BAAB)
+ * in half-length runs: a drift of the machine's load over a round weighs on both alike.
+ */
+async function throughputRounds ([first, second]: Array<[string, ServerChild]>, tokens: string[], options: Omit<Options, 'dir' | 'logDir'>) {
+  const load = (server: ServerChild, duration: number) =>
+    runLoad({ url: server.url, requests: bearerRequests('/resource/protected', tokens), connections: options.connections, duration })
+  for (const [, server] of [first!, second!]) await load(server, options.warmUp)
   for (let round = 0; round < options.rounds; round++) {
-    for (const [name, sample] of Object.entries(await alternately(loads, options.duration))) options.samples.add(name, sample)
-    process.stdout.write('.')
+    const [x, y] = round % 2 ? [second!, first!] : [first!, second!]
+    for (const [name, server] of [x, y, y, x]) {
+      options.samples.add(name, await load(server, options.duration / 2))
+      process.stdout.write('.')
+    }
   }
 }
 
