@@ -10,12 +10,15 @@
 //   unreachable, and never after a successful fetch dropped them;
 // - a kid found absent is answered from a negative cache for one cooldown, then looked up again
 //   (a junk token carrying a key's kid just before that key is published cannot lock it out);
-// - until the first set loads, a failed fetch is retried quickly (100 ms, doubling, at most 1 s).
+// - until the first set loads, a request makes a fetch (or joins the one in flight) and waits for
+//   it: a service started before its issuer answers its first token once the issuer does. Those
+//   fetches start at most every 100 ms, and the background retries back off from 100 ms to 1 s.
+import { setTimeout as delay } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import buildGetJwks, { type GetJwks, type JWK } from 'get-jwks'
 import { LRUCache } from 'lru-cache'
 import { ALGORITHMS, type Algorithm } from './algorithms.js'
-import { checkedEndpoint, discoveryUrl, fetchDiscovery, type DiscoveryRules } from './discovery.js'
+import { checkedEndpoint, type Discovery, type DiscoveryRules } from './discovery.js'
 import { jwksUnavailable, tokenInvalid } from './errors.js'
 import { describeFailure, type KeyAgent } from './key-agent.js'
 import { maxAgeOf } from './max-age.js'
@@ -39,12 +42,12 @@ const LONGEST_FIRST_RETRY = 1000
 // ttlAutopurge, so the largest integer is safe.
 const NO_EXPIRY = Number.MAX_SAFE_INTEGER
 
-export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
+export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, discovery: Discovery, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
   let getJwks: GetJwks | undefined
   let jwksUrl: string | undefined
   let domain = ''
   let usable = new Map<string, UsableKey>()
-  const pems = new WeakMap<object, string>()
+  const byJwk = new WeakMap<object, UsableKey>()
   const unknownKids = new LRUCache<string, true>({ max: options.unknownKidCacheMax, ttl: options.cooldown })
   let loaded = false
   let failures = 0
@@ -52,8 +55,9 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
   let lastRefusals = ''
   let lastAttempt = -Infinity
   let inFlight: Promise<void> | undefined
+  let spacedFetch: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
-  let closed = false
+  const closing = new AbortController()
 
   /** A get-jwks whose only allowed domain, and only path, is the JWKS URL's. */
   function useJwksUrl (url: string): void {
@@ -71,6 +75,24 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
     usable = new Map()
   }
 
+  /** Deletes `key` from both get-jwks caches (`cache` first: its dispose hook moves entries into `staleCache`). */
+  function forget ({ kid, algorithm }: UsableKey): void {
+    const cacheKey = getJwks!.generateCacheKey(algorithm, kid, domain)
+    getJwks!.cache.delete(cacheKey)
+    getJwks!.staleCache.delete(cacheKey)
+  }
+
+  /** Makes `keys` the set get-jwks answers from; an unchanged key keeps its entry (and the tokens cached against it). */
+  function install (keys: Map<string, UsableKey>): void {
+    for (const [kid, key] of usable) if (keys.get(kid) !== key) forget(key)
+    for (const [kid, key] of keys) {
+      if (usable.get(kid) === key) continue
+      byJwk.set(key.jwk, key)
+      getJwks!.cache.set(getJwks!.generateCacheKey(key.algorithm, kid, domain), key.jwk as unknown as JWK)
+    }
+    usable = keys
+  }
+
   // The discovered jwks_uri is kept until a fetch fails: then the document is read again.
   let discovered: string | undefined
   let fetching = ''
@@ -78,39 +100,16 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
   async function locateJwks (): Promise<string> {
     if (options.jwksUrl !== undefined) return options.jwksUrl
     if (discovered !== undefined) return discovered
-    fetching = discoveryUrl(issuer)
-    discovered = checkedEndpoint(issuer, 'jwks_uri', (await fetchDiscovery(issuer, agent)).jwks_uri, options)
+    fetching = discovery.url
+    discovered = checkedEndpoint(issuer, 'jwks_uri', (await discovery.read()).jwks_uri, options)
     return discovered
-  }
-
-  /** Deletes `kid` from both get-jwks caches (`cache` first: its dispose hook moves entries into `staleCache`). */
-  function forget (kid: string): void {
-    for (const alg of ALGORITHMS) {
-      const cacheKey = getJwks!.generateCacheKey(alg, kid, domain)
-      getJwks!.cache.delete(cacheKey)
-      getJwks!.staleCache.delete(cacheKey)
-    }
-  }
-
-  /** Makes `keys` the set get-jwks answers from; an unchanged key keeps its entry (and the tokens cached against it). */
-  function install (keys: Map<string, UsableKey>): void {
-    for (const [kid, key] of usable) if (keys.get(kid)?.fingerprint !== key.fingerprint) forget(kid)
-    const next = new Map<string, UsableKey>()
-    for (const [kid, key] of keys) {
-      const kept = usable.get(kid)
-      if (kept?.fingerprint === key.fingerprint) { next.set(kid, kept); continue }
-      pems.set(key.jwk, key.pem)
-      for (const alg of key.algorithms) getJwks!.cache.set(getJwks!.generateCacheKey(alg, kid, domain), key.jwk as unknown as JWK)
-      next.set(kid, key)
-    }
-    usable = next
   }
 
   async function fetchKeySet (): Promise<number | undefined> {
     const url = await locateJwks()
     fetching = url
     const response = await fetch(url, agent.fetchOptions)
-    const { keys, refused } = usableKeys(await response.json(), options)
+    const { keys, refused } = usableKeys(await response.json(), options, url === jwksUrl ? usable : new Map())
     if (refused.join() !== lastRefusals) log.warn({ issuer, refused }, 'JWKS keys refused')
     lastRefusals = refused.join()
     useJwksUrl(url)
@@ -134,7 +133,7 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
     discovered = undefined
     if (timedOut) counters.timedOut++
     else counters.failed++
-    if (message !== lastFailure && !closed) {
+    if (message !== lastFailure && !closing.signal.aborted) {
       log.warn({ issuer, err: message }, loaded ? 'JWKS fetch failed; the last keys stay in use' : 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds')
     }
     lastFailure = message
@@ -142,63 +141,70 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
     return loaded ? options.cooldown : Math.min(FIRST_RETRY * 2 ** (failures - 1), LONGEST_FIRST_RETRY, options.cooldown)
   }
 
-  function schedule (delay: number): void {
-    if (closed) return
+  function schedule (wait: number): void {
+    if (closing.signal.aborted) return
     clearTimeout(timer)
-    timer = setTimeout(refresh, delay).unref()
+    timer = setTimeout(refresh, wait).unref()
   }
 
   /** Fetches the key set now (or joins the fetch in flight); never rejects. */
   function refresh (): Promise<void> {
     if (inFlight) return inFlight
     lastAttempt = Date.now()
-    inFlight = fetchKeySet().then(onFetched, onFailed).then((delay) => {
+    inFlight = fetchKeySet().then(onFetched, onFailed).then((wait) => {
       inFlight = undefined
-      schedule(delay)
+      schedule(wait)
     })
     return inFlight
   }
 
+  /** Before the first key set: the fetch in flight, else a new one, at most one per FIRST_RETRY. */
+  function firstKeySet (): Promise<void> {
+    if (inFlight) return inFlight
+    const wait = lastAttempt + FIRST_RETRY - Date.now()
+    if (wait <= 0) return refresh()
+    spacedFetch ??= delay(wait, undefined, { ref: false, signal: closing.signal }).catch(() => {}).then(() => {
+      spacedFetch = undefined
+      return refresh()
+    })
+    return spacedFetch
+  }
+
   function unavailable (): Error {
     const retryAfter = loaded ? Math.ceil((lastAttempt + options.cooldown - Date.now()) / 1000) : 1
-    return jwksUnavailable(`the issuer's keys cannot be fetched: ${lastFailure}`, Math.max(1, retryAfter))
+    return jwksUnavailable(Math.max(1, retryAfter))
   }
 
   /** Waits for the fetch a kid missing from the set may cause; throws unless the kid is now published. */
   async function lookUp (kid: string): Promise<void> {
-    if (!unknownKids.has(kid)) {
-      if (inFlight) await inFlight
-      else if (Date.now() - lastAttempt >= options.cooldown) await refresh()
-      if (usable.has(kid)) return
-      if (lastFailure !== undefined) throw unavailable()
-      unknownKids.set(kid, true)
-    }
+    if (!loaded) await firstKeySet()
+    else if (unknownKids.has(kid)) throw tokenInvalid('unknown_kid', 'no published key has this kid')
+    else if (inFlight || Date.now() - lastAttempt >= options.cooldown) await refresh()
+    if (usable.has(kid)) return
+    if (!loaded || lastFailure !== undefined) throw unavailable()
+    unknownKids.set(kid, true)
     throw tokenInvalid('unknown_kid', 'no published key has this kid')
   }
 
-  /** The PEM of a published key for `alg`, resolved through get-jwks; else a 401 verifier error. */
-  function pemFor (kid: string, alg: Algorithm): string {
-    if (!usable.get(kid)!.algorithms.includes(alg)) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
+  /** The key published under `kid` for `alg`, resolved through get-jwks; else a 401 verifier error. */
+  function keyFor (kid: string, alg: Algorithm): UsableKey {
+    if (usable.get(kid)!.algorithm !== alg) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
     // get-jwks answers from the cache the refresh filled, with the JWK itself: it never fetches here.
-    const jwk = getJwks!.getJwk({ domain, alg, kid }) as unknown as object
-    return pems.get(jwk)!
-  }
-
-  /**
-   * The PEM of the key published under `kid` for `alg`: at once for a known kid (no promise on the
-   * path every request takes), else once the fetch a miss may cause is done; a 401/503 verifier error otherwise.
-   */
-  function publicKey (kid: string, alg: Algorithm): string | Promise<string> {
-    return usable.has(kid) ? pemFor(kid, alg) : lookUp(kid).then(() => pemFor(kid, alg))
+    return byJwk.get(getJwks!.getJwk({ domain, alg, kid }) as unknown as object)!
   }
 
   return {
-    publicKey,
-    /** The PEM now published under `kid`, if any (no fetch): a cached token is dead once it changes. */
-    current: (kid: string): string | undefined => usable.get(kid)?.pem,
+    /**
+     * The key published under `kid` for `alg`: at once for a known kid (no promise on the path
+     * every request takes), else once the fetch a miss may cause is done; a 401/503 verifier error otherwise.
+     */
+    key: (kid: string, alg: Algorithm): UsableKey | Promise<UsableKey> =>
+      usable.has(kid) ? keyFor(kid, alg) : lookUp(kid).then(() => keyFor(kid, alg)),
+    /** The key now published under `kid`, if any (no fetch): a cached token is dead once it changes. */
+    current: (kid: string): UsableKey | undefined => usable.get(kid),
     refresh,
     close (): void {
-      closed = true
+      closing.abort()
       clearTimeout(timer)
     },
     get keysCached (): number { return usable.size },

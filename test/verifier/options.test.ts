@@ -24,7 +24,7 @@ const cases: Array<[Record<string, unknown>, RegExp]> = [
   [{ ...base, jwtVerify: 'check' }, /option jwtVerify: needs a namespace/],
   [{ ...base, jwtDecode: 'peek' }, /option jwtDecode: needs a namespace/],
   [{ ...base, namespace: 'has space' }, /option namespace: /],
-  [{ ...base, revocations: { failClosedAfter: -1 } }, /option revocations: /],
+  [{ ...base, revocations: { failClosedAfter: -1 } }, /option revocations\.failClosedAfter: -1 cannot work/],
   [{ ...base, issuer: [{ issuer: 'https://a.example' }], revocations: { feedUrl: 'https://a.example/r' } }, /option revocations\.feedUrl: set only with a single issuer/]
 ]
 

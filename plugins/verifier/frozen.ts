@@ -1,0 +1,48 @@
+// What a route is handed (the claims, or what formatUser made of them) is frozen all the way
+// down: with the token cache on, the same object serves every request carrying that token, so a
+// route that could change any part of it would change what the next request sees.
+import { types } from 'node:util'
+
+/** Objects whose state lives outside their properties, so freezing cannot protect it. */
+function unfreezable (value: object): string | undefined {
+  if (types.isMap(value) || types.isWeakMap(value)) return 'a Map'
+  if (types.isSet(value) || types.isWeakSet(value)) return 'a Set'
+  if (types.isDate(value)) return 'a Date'
+  if (types.isAnyArrayBuffer(value) || ArrayBuffer.isView(value)) return 'binary data'
+  return undefined
+}
+
+class Unfreezable extends TypeError {
+  readonly path: string[] = []
+  constructor (readonly kind: string) { super(kind) }
+}
+
+function freezeAll (value: unknown, seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return
+  seen.add(value)
+  const kind = unfreezable(value)
+  if (kind) throw new Unfreezable(kind)
+  for (const key of Reflect.ownKeys(value)) {
+    try {
+      freezeAll((value as Record<PropertyKey, unknown>)[key], seen)
+    } catch (err) {
+      if (err instanceof Unfreezable) err.path.unshift(String(key))
+      throw err
+    }
+  }
+  Object.freeze(value)
+}
+
+/**
+ * `value` with every object in it frozen (each one once: cycles end). A Map, Set, Date or binary
+ * data anywhere in it is a TypeError naming where (`what` and the path): its contents could still change.
+ */
+export function deepFreeze<T> (value: T, what: string): T {
+  try {
+    freezeAll(value, new Set())
+  } catch (err) {
+    if (!(err instanceof Unfreezable)) throw err
+    throw new TypeError(`verifier plugin: ${[what, ...err.path].join('.')} is ${err.kind}, which cannot be frozen: give routes plain objects, arrays and primitives`)
+  }
+  return value
+}
