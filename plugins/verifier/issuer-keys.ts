@@ -163,7 +163,7 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, di
     if (inFlight) return inFlight
     const wait = lastAttempt + FIRST_RETRY - Date.now()
     if (wait <= 0) return refresh()
-    spacedFetch ??= delay(wait, undefined, { ref: false, signal: closing.signal }).catch(() => {}).then(() => {
+    spacedFetch ??= delay(wait, undefined, { signal: closing.signal }).catch(() => {}).then(() => {
       spacedFetch = undefined
       return refresh()
     })

@@ -105,7 +105,7 @@ function refuse (error: ValueError, prefix = ''): never {
   if (error.type === ValueErrorType.ObjectAdditionalProperties) fail(option, 'there is no such option (check its spelling in the README\'s options table)')
   const expected = (error.schema as TSchema & { expected: string }).expected
   if (error.type === ValueErrorType.ObjectRequiredProperty) fail(option, `is required; write ${expected}`)
-  const given = typeof error.value === 'function' ? 'a function' : JSON.stringify(error.value)
+  const given = JSON.stringify(error.value)
   const why = error.type === ValueErrorType.Union ? '' : ` (${error.message.toLowerCase()})`
   fail(option, `${given} cannot work${why}; write ${expected}`)
 }
@@ -120,6 +120,12 @@ function firstError (value: unknown, path: string, schema: TSchema): void {
 export function checkOptions ({ formatUser, ...options }: VerifierPluginOptions): VerifierOptions & Pick<VerifierPluginOptions, 'formatUser'> {
   if (formatUser !== undefined && typeof formatUser !== 'function') fail('formatUser', 'must be a function (claims) => user')
   const ours = Object.fromEntries(Object.entries(options).filter(([key]) => !FASTIFY_REGISTER_KEYS.has(key)))
+  // TypeBox cannot copy a function: one in place of an option is refused first.
+  const [named] = Object.entries(ours).find(([, value]) => typeof value === 'function') ?? []
+  if (named !== undefined) {
+    const schema = VerifierOptionsSchema.properties[named as keyof VerifierOptions] as { expected?: string } | undefined
+    fail(named, schema ? `a function cannot work; write ${schema.expected}` : 'there is no such option (check its spelling in the README\'s options table)')
+  }
   const withDefaults = Value.Default(VerifierOptionsSchema, plainCopy(ours)) as VerifierOptions
   // A list of issuers, or the revocations object, is checked on its own first: the union's error would not say which part is wrong.
   if (Array.isArray(withDefaults.issuer)) firstError(withDefaults.issuer, '/issuer', IssuerListSchema)

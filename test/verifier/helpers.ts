@@ -91,12 +91,12 @@ export interface FeedEvent { id: number, hash: string, exp: number }
 /**
  * An issuer on loopback with a discovery document, a JWKS and a revocation feed (Server-Sent
  * Events, resumable with Last-Event-ID). `publish` revokes, `cut` drops every follower, `down`
- * refuses new ones.
+ * refuses new ones, `garbageAfterSync` sends a broken event after each `synced`.
  */
 export async function startFeedIssuer (t: Test, keys: TestKey[], advertise = true) {
   const events: FeedEvent[] = []
   const followers = new Set<ServerResponse>()
-  const state = { down: false, discoveryDown: false, connections: 0, lastEventIds: [] as Array<string | undefined> }
+  const state = { down: false, discoveryDown: false, garbageAfterSync: false, connections: 0, lastEventIds: [] as Array<string | undefined> }
   const write = (res: ServerResponse, event: FeedEvent) => res.write(`id: ${event.id}\nevent: revoked\ndata: ${JSON.stringify({ hash: event.hash, exp: event.exp })}\n\n`)
   const server = createHttpServer((req, res) => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
@@ -114,6 +114,7 @@ export async function startFeedIssuer (t: Test, keys: TestKey[], advertise = tru
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
     for (const event of events) if (after === undefined || event.id > Number(after)) write(res, event)
     res.write(`event: synced\ndata: {"id":"${events.at(-1)?.id ?? ''}"}\n\n`)
+    if (state.garbageAfterSync) res.write('event: revoked\ndata: {"hash":"not-a-digest"}\n\n')
     followers.add(res)
     res.on('close', () => followers.delete(res))
   })
