@@ -19,8 +19,8 @@ export function methodNames ({ namespace, jwtVerify, jwtDecode }: Pick<VerifierO
   return { verify: jwtVerify ?? `${namespace}JwtVerify`, decode: jwtDecode ?? `${namespace}JwtDecode`, sign: `${namespace}JwtSign` }
 }
 
-/** A refusal for `fastify.jwt.verify()`: the verifier's checks are request.jwtVerify() and app.authenticate. */
-async function noKeyHere (): Promise<never> {
+/** The key source @fastify/jwt is given: `fastify.jwt.verify()` throws, saying what to use instead. */
+function noKeyHere (): never {
   throw new TypeError('verifier plugin: fastify.jwt.verify() cannot check these tokens; use request.jwtVerify() or app.authenticate')
 }
 

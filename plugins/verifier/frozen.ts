@@ -4,13 +4,10 @@
 import { types } from 'node:util'
 
 /** Objects whose state lives outside their properties, so freezing cannot protect it. */
-function unfreezable (value: object): string | undefined {
-  if (types.isMap(value) || types.isWeakMap(value)) return 'a Map'
-  if (types.isSet(value) || types.isWeakSet(value)) return 'a Set'
-  if (types.isDate(value)) return 'a Date'
-  if (types.isAnyArrayBuffer(value) || ArrayBuffer.isView(value)) return 'binary data'
-  return undefined
-}
+const UNFREEZABLE: Array<[(value: object) => boolean, string]> = [
+  [types.isMap, 'a Map'], [types.isWeakMap, 'a WeakMap'], [types.isSet, 'a Set'], [types.isWeakSet, 'a WeakSet'],
+  [types.isDate, 'a Date'], [types.isAnyArrayBuffer, 'binary data'], [ArrayBuffer.isView, 'binary data']
+]
 
 class Unfreezable extends TypeError {
   readonly path: string[] = []
@@ -20,8 +17,8 @@ class Unfreezable extends TypeError {
 function freezeAll (value: unknown, seen: Set<object>): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return
   seen.add(value)
-  const kind = unfreezable(value)
-  if (kind) throw new Unfreezable(kind)
+  const kind = UNFREEZABLE.find(([is]) => is(value))
+  if (kind) throw new Unfreezable(kind[1])
   for (const key of Reflect.ownKeys(value)) {
     try {
       freezeAll((value as Record<PropertyKey, unknown>)[key], seen)

@@ -18,10 +18,12 @@ export interface FeedOptions extends DiscoveryRules {
   failClosedAfter: number | undefined
   /** How often a discovery document without a feed is read again, in ms. */
   rediscoverEvery: number
+  /** How long a stream must stay up after `synced` for the backoff to start again from its first step, in ms. */
+  stableAfter: number
 }
 
 const FIRST_RETRY = 250
-const LONGEST_RETRY = 10_000
+export const LONGEST_RETRY = 10_000
 const HASH = /^[A-Za-z0-9_-]{43}$/
 // Far more than one event; a stream that buffers more without a blank line is broken.
 const MAX_EVENT_CHARS = 64 * 1024
@@ -83,7 +85,7 @@ export function createRevocationFeed (issuer: string, options: FeedOptions, set:
 
   function lost (err: unknown, target: string): void {
     const { message } = describeFailure(err, target)
-    if (synced && Date.now() - syncedAt >= LONGEST_RETRY) {
+    if (synced && Date.now() - syncedAt >= options.stableAfter) {
       failures = 0
       lastFailure = undefined
     }

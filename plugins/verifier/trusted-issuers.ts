@@ -8,7 +8,7 @@ import { revocationsUnavailable, tokenInvalid } from './errors.js'
 import { createIssuerKeys, type FetchCounters, type IssuerKeys } from './issuer-keys.js'
 import { createKeyAgent } from './key-agent.js'
 import type { VerifierOptions } from './options.js'
-import { createRevocationFeed, type RevocationFeed } from './revocation-feed.js'
+import { createRevocationFeed, LONGEST_RETRY, type RevocationFeed } from './revocation-feed.js'
 import { createRevocationSet, type RevocableToken, type RevocationSet } from './revocation-set.js'
 
 // A real JWKS is a few KB; a larger answer is a wrong endpoint, and reading it would cost memory.
@@ -68,7 +68,7 @@ export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: st
       maxLifetime: revocations.maxLifetime ?? REVOCATIONS_MAX_LIFETIME
     })
     const feed = createRevocationFeed(issuer, {
-      ...rules, feedUrl: revocations.feedUrl, failClosedAfter: revocations.failClosedAfter, rediscoverEvery: options.keyCacheTtl
+      ...rules, feedUrl: revocations.feedUrl, failClosedAfter: revocations.failClosedAfter, rediscoverEvery: options.keyCacheTtl, stableAfter: LONGEST_RETRY
     }, set, discovery, { json, stream: stream! }, log)
     return { keys, revocations: { set, feed } }
   }

@@ -5,6 +5,11 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { revocationHash } from '../../plugins/shared/revocation-hash.js'
+import pino from 'pino'
+import { createDiscovery } from '../../plugins/verifier/discovery.js'
+import { createKeyAgent } from '../../plugins/verifier/key-agent.js'
+import { createRevocationFeed } from '../../plugins/verifier/revocation-feed.js'
+import { createRevocationSet } from '../../plugins/verifier/revocation-set.js'
 import { captureLogs, startResource } from '../helper.js'
 import { buildVerifierApp, callWith, makeKey, signToken, sleep, startFeedIssuer, startHungServer } from './helpers.js'
 
@@ -165,6 +170,24 @@ t.test('a feed that syncs and then sends garbage is reconnected with a growing b
   await sleep(2000)
   // 250 ms, 500 ms, 1 s...: at most 4 connections in 2 s (8 if each synced event reset the backoff).
   t.ok(issuer.connections <= 4, `${issuer.connections} connections in 2 s`)
+})
+
+t.test('once a stream has stayed up a while, the backoff starts again from its first step, and a failure is logged again', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const logs = captureLogs('warn')
+  const agent = createKeyAgent({ deadline: undefined, timeout: 1000, maxBytes: Infinity, contentType: /event-stream/ }, 'text/event-stream')
+  const set = createRevocationSet({ clockTolerance: 0, maxEntries: 10, maxLifetime: 60_000 })
+  const feed = createRevocationFeed(issuer.url, { feedUrl: `${issuer.url}/revocations`, failClosedAfter: undefined, rediscoverEvery: 1000, stableAfter: 150, allowedOrigins: [] },
+    set, createDiscovery(issuer.url, agent, () => {}), { json: agent, stream: agent }, pino(logs.logger, logs.stream))
+  t.teardown(async () => { feed.close(); set.close(); await agent.close() })
+  feed.start()
+  for (const connection of [1, 2, 3]) {
+    await until(() => issuer.connections === connection && feed.status().synced, `connection ${connection}`)
+    await sleep(200) // up longer than stableAfter
+    issuer.end()
+  }
+  await until(() => issuer.connections === 4, 'the fourth connection')
+  t.equal(logs.lines.filter((line) => /ended the stream/.test(String(line.err))).length, 3, 'the same failure, logged after each stable stream')
 })
 
 t.test('a feed that sends more live revocations than maxEntries is refused; the set keeps what fits', async (t) => {

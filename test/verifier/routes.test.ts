@@ -79,6 +79,8 @@ t.test('guards read the verified claims, whatever formatUser and decoratorName m
   const none = await app.inject({ url: '/alone' })
   t.equal(none.statusCode, 401, 'a guard alone, no token')
   t.equal(none.json().code, 'AUTH_TOKEN_MISSING')
+  t.throws(() => app.requireScope(), /requireScope needs names/)
+  t.throws(() => app.requireRole('an admin'), /requireRole needs names/)
 })
 
 t.test('nested claims and formatUser results are frozen all the way down, token cache on', async (t) => {
@@ -106,13 +108,15 @@ t.test('nested claims and formatUser results are frozen all the way down, token 
 
 t.test('a formatUser result that freezing cannot protect is the app\'s bug: a 500 naming where', async (t) => {
   const { app, issuer } = await appWith(t, {
-    formatUser: (claims) => claims.sub === 'dated'
-      ? { at: new Date() }
-      : { seen: new Map(), get broken () { throw new Error('a getter bug') } }
+    formatUser: (claims) => ({
+      dated: { at: new Date() },
+      mapped: { deep: { seen: new Map() } },
+      getter: { get broken () { throw new Error('a getter bug') } }
+    })[claims.sub]
   }, (app) => {
     app.get('/me', { onRequest: app.authenticate }, async (request) => request.user)
   })
-  for (const sub of ['dated', 'mapped']) {
+  for (const sub of ['dated', 'mapped', 'getter']) {
     const response = await app.inject({ url: '/me', headers: bearer(signToken(key, issuer, { sub })) })
     t.equal(response.statusCode, 500, sub)
     t.equal(response.json().code, 'INTERNAL_SERVER_ERROR')

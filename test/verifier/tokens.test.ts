@@ -80,6 +80,10 @@ t.test('no token, another scheme, or a broken Bearer header', async (t) => {
   t.equal(none.headers['www-authenticate'], 'Bearer realm="my api"', 'no error attribute when no token (RFC 6750 §3.1)')
   const basic = await app.inject({ url: '/p', headers: { authorization: 'Basic YTpi' } })
   t.equal(basic.json().code, 'AUTH_TOKEN_MISSING')
+  for (const authorization of ['Bearer', 'Bearer\tx']) {
+    const alone = await app.inject({ url: '/p', headers: { authorization } })
+    t.equal(alone.json().code, 'AUTH_TOKEN_INVALID', `${JSON.stringify(authorization)}: a bearer scheme without a token`)
+  }
   const broken = await app.inject({ url: '/p', headers: { authorization: 'Bearer a b' } })
   t.equal(broken.statusCode, 401)
   t.equal(broken.json().code, 'AUTH_TOKEN_INVALID')
@@ -139,8 +143,11 @@ t.test('an ECDSA signature is accepted in its low-S form only: one spelling per 
     const refused = await callWith(app, high)
     t.equal(refused.statusCode, 401, `${alg}, its high-S twin`)
     t.match(refused.headers['www-authenticate'], /error_description="The access token is invalid: the ECDSA signature is not in its low-S form"/)
+    const cut = low.lastIndexOf('.')
+    const short = `${low.slice(0, cut + 1)}${Buffer.from(low.slice(cut + 1), 'base64url').subarray(1).toString('base64url')}`
+    t.equal((await callWith(app, short)).statusCode, 401, `${alg}, a signature a byte short`)
   }
-  t.same(reasonsOf(app), ['bad_signature', 'bad_signature', 'bad_signature'])
+  t.same(reasonsOf(app), Array(6).fill('bad_signature'))
 })
 
 t.test('a JWK without alg verifies one algorithm: the first allowed one that suits its key', async (t) => {
