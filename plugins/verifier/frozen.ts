@@ -14,9 +14,10 @@ class Unfreezable extends TypeError {
   constructor (readonly kind: string) { super(kind) }
 }
 
-function freezeAll (value: unknown, seen: Set<object>): void {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return
-  seen.add(value)
+/** `seen` undefined: `value` is known to have no cycle (parsed JSON), and no set is allocated. */
+function freezeAll (value: unknown, seen: Set<object> | undefined): void {
+  if (typeof value !== 'object' || value === null || seen?.has(value)) return
+  seen?.add(value)
   const kind = UNFREEZABLE.find(([is]) => is(value))
   if (kind) throw new Unfreezable(kind[1])
   for (const key of Reflect.ownKeys(value)) {
@@ -31,12 +32,13 @@ function freezeAll (value: unknown, seen: Set<object>): void {
 }
 
 /**
- * `value` with every object in it frozen (each one once: cycles end). A Map, Set, Date or binary
- * data anywhere in it is a TypeError naming where (`what` and the path): its contents could still change.
+ * `value` with every object in it frozen (each one once: cycles end, unless `value` is parsed
+ * JSON, which has none). A Map, Set, Date or binary data anywhere in it is a TypeError naming
+ * where (`what` and the path): its contents could still change.
  */
-export function deepFreeze<T> (value: T, what: string): T {
+export function deepFreeze<T> (value: T, what: string, json = false): T {
   try {
-    freezeAll(value, new Set())
+    freezeAll(value, json ? undefined : new Set())
   } catch (err) {
     if (!(err instanceof Unfreezable)) throw err
     throw new TypeError(`verifier plugin: ${[what, ...err.path].join('.')} is ${err.kind}, which cannot be frozen: give routes plain objects, arrays and primitives`)

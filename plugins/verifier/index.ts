@@ -43,30 +43,42 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   const decode = await registerFastifyJwt(fastify, options, userProperty)
   const verifier = createRequestVerifier(issuers, options, decode, formatUser)
 
-  /** Verifies `request` (or finds it done), then calls back: with no error (and what it was verified as), or one. */
+  function settle (request: FastifyRequest, verified: Verified): Verified {
+    (request as VerifiedRequest)[VERIFIED] = verified;
+    (request as VerifiedRequest)[userProperty] = verified.user
+    return verified
+  }
+
+  /** Verifies `request`, then calls back: with no error (and what it was verified as), or one. */
   function verifyThen (request: FastifyRequest, callback: (err: Error | null, verified?: Verified) => void): void {
-    const done = (verified: Verified) => {
-      (request as VerifiedRequest)[VERIFIED] = verified;
-      (request as VerifiedRequest)[userProperty] = verified.user
-      callback(null, verified)
-    }
     let result: Verified | Promise<Verified>
     try {
       result = verifier.verify(request)
     } catch (err) {
       return callback(err as Error)
     }
-    if (result instanceof Promise) result.then(done, callback)
-    else done(result)
+    if (result instanceof Promise) result.then((verified) => callback(null, settle(request, verified)), callback)
+    else callback(null, settle(request, result))
   }
 
   /**
-   * The onRequest/preHandler hook, in Fastify's callback form (no promise per request); called
-   * without `done`, as `await app.authenticate(request, reply)`, it returns a promise.
+   * The onRequest/preHandler hook, in Fastify's callback form: on the path every request takes (a
+   * known key) no promise and no closure. Called without `done`, as `await app.authenticate(request, reply)`, it returns a promise.
    */
   function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
     if (!done) return new Promise((resolve, reject) => { verifyThen(request, (err) => err ? reject(err) : resolve()) })
-    verifyThen(request, (err) => done(err ?? undefined))
+    let result: Verified | Promise<Verified>
+    try {
+      result = verifier.verify(request)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    if (result instanceof Promise) result.then((verified) => { settle(request, verified); done() }, done)
+    else {
+      settle(request, result)
+      done()
+    }
   }
 
   /** request.jwtVerify() (or the namespace's name): @fastify/jwt's call forms, the verifier's checks; resolves with the user. */

@@ -18,14 +18,13 @@ import { checkClaims, checkHeader, extractToken, type DecodedToken, type Verifie
 import { refuseRevoked, stillStands, type TrustedIssuer, type TrustedIssuers } from './trusted-issuers.js'
 import type { UsableKey } from './usable-keys.js'
 
-/** What a request's token was verified as. */
-export interface Verified {
+/** What a request's token was verified as (and, as a RevocableToken, what revocations see of it). */
+export interface Verified extends RevocableToken {
   claims: VerifiedClaims
   /** What routes are handed: the claims, or formatUser's result. */
   user: unknown
   issuer: TrustedIssuer
   key: UsableKey
-  revocable: RevocableToken
 }
 
 export type FormatUser = (claims: VerifiedClaims) => unknown
@@ -36,7 +35,7 @@ export function createRequestVerifier (issuers: TrustedIssuers, options: Verifie
   const tokenCache = options.tokenCacheMax > 0
     ? createTokenCache<Verified>(options.tokenCacheMax, options.tokenCacheTtl,
       // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
-      ({ issuer, key, revocable }) => issuer.keys.current(key.kid) === key && stillStands(issuer, revocable))
+      (verified) => verified.issuer.keys.current(verified.key.kid) === verified.key && stillStands(verified.issuer, verified))
     : undefined
 
   // What @fastify/jwt's decoder and fast-jwt's verifier throw is always their TokenError about the
@@ -58,11 +57,11 @@ export function createRequestVerifier (issuers: TrustedIssuers, options: Verifie
   }
 
   function withKey (token: string, issuer: TrustedIssuer, key: UsableKey): Verified {
-    const claims = deepFreeze(checkClaims(signedPayload(key, token), claimRules), 'the claims') as VerifiedClaims
-    const revocable = { sid: claims.sid, jti: claims.jti }
-    refuseRevoked(issuer, revocable)
-    const user = formatUser ? deepFreeze(formatUser(claims), 'formatUser\'s result') : claims
-    return { claims, user, issuer, key, revocable }
+    const claims = deepFreeze(checkClaims(signedPayload(key, token), claimRules), 'the claims', true) as VerifiedClaims
+    const verified: Verified = { claims, user: claims, issuer, key, sid: claims.sid, jti: claims.jti }
+    refuseRevoked(issuer, verified)
+    if (formatUser) verified.user = deepFreeze(formatUser(claims), 'formatUser\'s result')
+    return verified
   }
 
   function verifyToken (token: string): Verified | Promise<Verified> {

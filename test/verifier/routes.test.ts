@@ -7,7 +7,7 @@ import cookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../../services/shared/error-handler.js'
-import { makeKey, randomKid, signToken, startJwksServer } from './helpers.js'
+import { makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
 
 const key = makeKey()
 
@@ -20,13 +20,13 @@ async function appWith (t: Test, options: Partial<VerifierPluginOptions>, routes
   routes(app)
   t.teardown(() => app.close())
   await app.ready()
-  return { app, issuer: jwks.url }
+  return { app, issuer: jwks.url, jwks }
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
 t.test('a route that catches request.jwtVerify() sees the code app.authenticate answers with', async (t) => {
-  const { app, issuer } = await appWith(t, {}, (app) => {
+  const { app, issuer, jwks } = await appWith(t, { cooldown: 100, keyCacheTtl: 60_000 }, (app) => {
     app.get('/caught', async (request) => {
       try {
         await request.jwtVerify()
@@ -55,6 +55,10 @@ t.test('a route that catches request.jwtVerify() sees the code app.authenticate 
     t.same((await app.inject({ url: '/callback', headers: bearer(token) })).json(), { code: 'AUTH_TOKEN_INVALID' }, `${name}: the callback form`)
   }
   t.same((await app.inject({ url: '/caught', headers: bearer(honest) })).json(), { code: 'none' })
+  const published = makeKey()
+  jwks.keys.push(published.jwk)
+  await sleep(150) // past the cooldown: a new kid is looked up, and the route waits for that fetch
+  t.same((await app.inject({ url: '/caught', headers: bearer(signToken(published, issuer)) })).json(), { code: 'none' }, 'a key published since')
   t.same((await app.inject({ url: '/callback', headers: bearer(honest) })).json(), { code: 'none' })
   t.same((await app.inject({ url: '/caught' })).json(), { code: 'AUTH_TOKEN_MISSING', reason: 'missing' })
 })

@@ -24,6 +24,9 @@ t.test('an honest token passes; each bad one is refused with its reason', async 
   for (const claims of [{ aud: ['other-api', 'ssot-api'] }, { nbf: now }, { exp: now - 2, iat: now - 10 }]) {
     t.equal((await callWith(app, signToken(key, issuer, claims))).statusCode, 200, `${JSON.stringify(claims)} is accepted (clock tolerance 5 s)`)
   }
+  for (const typ of ['application/at+jwt', 'AT+JWT']) {
+    t.equal((await callWith(app, signToken(key, issuer, {}, { typ }))).statusCode, 200, `typ ${typ} (RFC 9068 §4: the media type, case-insensitive)`)
+  }
   const fetchesAfterWarmUp = jwks.fetches
   const other = makeKey(key.kid)
   const hs = createSigner({ key: 'secret', algorithm: 'HS256', kid: key.kid, header: { alg: 'HS256', typ: 'at+jwt' } })({ iss: issuer })
