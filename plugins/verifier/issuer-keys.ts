@@ -1,13 +1,10 @@
-// The keys of one trusted issuer: get-jwks resolves a token's key by kid on every request, from
-// its cache; this layer decides what is in that cache, because get-jwks alone fetches on every
-// unknown kid (an attacker's random kids become fetches), keeps a removed key in its stale cache,
-// and has no schedule. So:
+// The keys of one trusted issuer: which set get-jwks answers from (jwks-cache.ts), and when it
+// is read, because get-jwks alone fetches on every unknown kid (an attacker's random kids become
+// fetches) and has no schedule. So:
 // - a refresh fetches the whole JWK Set, on the schedule its Cache-Control max-age gives and when
-//   an unknown kid comes in (at most once per cooldown, one fetch shared by every waiting request),
-//   puts each usable key in get-jwks' cache before its first token, and deletes a kid that left
-//   the set from both of its caches (from `cache` first: its dispose hook moves entries into
-//   `staleCache`); a failed fetch changes nothing, so known keys keep working while the issuer is
-//   unreachable, and never after a successful fetch dropped them;
+//   an unknown kid comes in (at most once per cooldown, one fetch shared by every waiting request);
+//   a failed fetch changes nothing, so known keys keep working while the issuer is unreachable,
+//   and never after a successful fetch dropped them;
 // - a kid found absent is answered from a negative cache for one cooldown, then looked up again
 //   (a junk token carrying a key's kid just before that key is published cannot lock it out);
 // - until the first set loads, a request makes a fetch (or joins the one in flight) and waits for
@@ -15,11 +12,11 @@
 //   fetches start at most every 100 ms, and the background retries back off from 100 ms to 1 s.
 import { setTimeout as delay } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import buildGetJwks, { type GetJwks, type JWK } from 'get-jwks'
 import { LRUCache } from 'lru-cache'
-import { ALGORITHMS, type Algorithm } from './algorithms.js'
+import type { Algorithm } from './algorithms.js'
 import { checkedEndpoint, type Discovery, type DiscoveryRules } from './discovery.js'
 import { jwksUnavailable, tokenInvalid } from './errors.js'
+import { createJwksCache } from './jwks-cache.js'
 import { describeFailure, type KeyAgent } from './key-agent.js'
 import { maxAgeOf } from './max-age.js'
 import { usableKeys, type KeySetRules, type UsableKey } from './usable-keys.js'
@@ -36,18 +33,8 @@ export interface FetchCounters { ok: number, failed: number, timedOut: number }
 
 const FIRST_RETRY = 100
 const LONGEST_FIRST_RETRY = 1000
-// get-jwks entries never expire by age: the refresh alone decides what stays (see above). An
-// unchanged key keeps its entry across refreshes, so any finite age would, once reached, make
-// get-jwks fetch on its own and answer with a promise. lru-cache sets no timer for a TTL without
-// ttlAutopurge, so the largest integer is safe.
-const NO_EXPIRY = Number.MAX_SAFE_INTEGER
-
 export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, discovery: Discovery, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
-  let getJwks: GetJwks | undefined
-  let jwksUrl: string | undefined
-  let domain = ''
-  let usable = new Map<string, UsableKey>()
-  const byJwk = new WeakMap<object, UsableKey>()
+  const cache = createJwksCache(options.keyCacheMax, agent)
   const unknownKids = new LRUCache<string, true>({ max: options.unknownKidCacheMax, ttl: options.cooldown })
   let loaded = false
   let failures = 0
@@ -58,40 +45,6 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, di
   let spacedFetch: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
   const closing = new AbortController()
-
-  /** A get-jwks whose only allowed domain, and only path, is the JWKS URL's. */
-  function useJwksUrl (url: string): void {
-    if (url === jwksUrl) return
-    const { origin, pathname, search } = new URL(url)
-    domain = `${origin}/`
-    getJwks = buildGetJwks({
-      max: options.keyCacheMax * ALGORITHMS.length,
-      ttl: NO_EXPIRY,
-      issuersWhitelist: [domain],
-      jwksPath: `${pathname.slice(1)}${search}`,
-      fetchOptions: agent.fetchOptions as NonNullable<Parameters<typeof buildGetJwks>[0]>['fetchOptions']
-    })
-    jwksUrl = url
-    usable = new Map()
-  }
-
-  /** Deletes `key` from both get-jwks caches (`cache` first: its dispose hook moves entries into `staleCache`). */
-  function forget ({ kid, algorithm }: UsableKey): void {
-    const cacheKey = getJwks!.generateCacheKey(algorithm, kid, domain)
-    getJwks!.cache.delete(cacheKey)
-    getJwks!.staleCache.delete(cacheKey)
-  }
-
-  /** Makes `keys` the set get-jwks answers from; an unchanged key keeps its entry (and the tokens cached against it). */
-  function install (keys: Map<string, UsableKey>): void {
-    for (const [kid, key] of usable) if (keys.get(kid) !== key) forget(key)
-    for (const [kid, key] of keys) {
-      if (usable.get(kid) === key) continue
-      byJwk.set(key.jwk, key)
-      getJwks!.cache.set(getJwks!.generateCacheKey(key.algorithm, kid, domain), key.jwk as unknown as JWK)
-    }
-    usable = keys
-  }
 
   // The discovered jwks_uri is kept until a fetch fails: then the document is read again.
   let discovered: string | undefined
@@ -109,11 +62,10 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, di
     const url = await locateJwks()
     fetching = url
     const response = await fetch(url, agent.fetchOptions)
-    const { keys, refused } = usableKeys(await response.json(), options, url === jwksUrl ? usable : new Map())
+    const { keys, refused } = usableKeys(await response.json(), options, cache.knownFor(url))
     if (refused.join() !== lastRefusals) log.warn({ issuer, refused }, 'JWKS keys refused')
     lastRefusals = refused.join()
-    useJwksUrl(url)
-    install(keys)
+    cache.install(url, keys)
     return maxAgeOf(response.headers.get('cache-control'))
   }
 
@@ -180,7 +132,7 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, di
     if (!loaded) await firstKeySet()
     else if (unknownKids.has(kid)) throw tokenInvalid('unknown_kid', 'no published key has this kid')
     else if (inFlight || Date.now() - lastAttempt >= options.cooldown) await refresh()
-    if (usable.has(kid)) return
+    if (cache.current(kid)) return
     if (!loaded || lastFailure !== undefined) throw unavailable()
     unknownKids.set(kid, true)
     throw tokenInvalid('unknown_kid', 'no published key has this kid')
@@ -188,9 +140,8 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, di
 
   /** The key published under `kid` for `alg`, resolved through get-jwks; else a 401 verifier error. */
   function keyFor (kid: string, alg: Algorithm): UsableKey {
-    if (usable.get(kid)!.algorithm !== alg) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
-    // get-jwks answers from the cache the refresh filled, with the JWK itself: it never fetches here.
-    return byJwk.get(getJwks!.getJwk({ domain, alg, kid }) as unknown as object)!
+    if (cache.current(kid)!.algorithm !== alg) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
+    return cache.resolve(kid, alg)
   }
 
   return {
@@ -199,15 +150,15 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, di
      * every request takes), else once the fetch a miss may cause is done; a 401/503 verifier error otherwise.
      */
     key: (kid: string, alg: Algorithm): UsableKey | Promise<UsableKey> =>
-      usable.has(kid) ? keyFor(kid, alg) : lookUp(kid).then(() => keyFor(kid, alg)),
+      cache.current(kid) ? keyFor(kid, alg) : lookUp(kid).then(() => keyFor(kid, alg)),
     /** The key now published under `kid`, if any (no fetch): a cached token is dead once it changes. */
-    current: (kid: string): UsableKey | undefined => usable.get(kid),
+    current: cache.current,
     refresh,
     close (): void {
       closing.abort()
       clearTimeout(timer)
     },
-    get keysCached (): number { return usable.size },
+    get keysCached (): number { return cache.size },
     get unknownKidsCached (): number { return unknownKids.size },
     get loaded (): boolean { return loaded }
   }

@@ -88,6 +88,8 @@ export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'>
 // Keys Fastify itself accepts in register options: not ours to check (nor to copy: functions).
 const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
 
+const NO_SUCH_OPTION = 'there is no such option (check its spelling in the README\'s options table)'
+
 function fail (option: string, message: string): never {
   throw new TypeError(`verifier plugin: option ${option}: ${message}`)
 }
@@ -102,7 +104,7 @@ function plainCopy (value: unknown): unknown {
 /** A schema error as a sentence naming the option (under `prefix`): what was given and what to write. */
 function refuse (error: ValueError, prefix = ''): never {
   const option = `${prefix}${error.path}`.slice(1).replaceAll('/', '.')
-  if (error.type === ValueErrorType.ObjectAdditionalProperties) fail(option, 'there is no such option (check its spelling in the README\'s options table)')
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) fail(option, NO_SUCH_OPTION)
   const expected = (error.schema as TSchema & { expected: string }).expected
   if (error.type === ValueErrorType.ObjectRequiredProperty) fail(option, `is required; write ${expected}`)
   const given = JSON.stringify(error.value)
@@ -124,7 +126,7 @@ export function checkOptions ({ formatUser, ...options }: VerifierPluginOptions)
   const [named] = Object.entries(ours).find(([, value]) => typeof value === 'function') ?? []
   if (named !== undefined) {
     const schema = VerifierOptionsSchema.properties[named as keyof VerifierOptions] as { expected?: string } | undefined
-    fail(named, schema ? `a function cannot work; write ${schema.expected}` : 'there is no such option (check its spelling in the README\'s options table)')
+    fail(named, schema ? `a function cannot work; write ${schema.expected}` : NO_SUCH_OPTION)
   }
   const withDefaults = Value.Default(VerifierOptionsSchema, plainCopy(ours)) as VerifierOptions
   // A list of issuers, or the revocations object, is checked on its own first: the union's error would not say which part is wrong.
