@@ -14,10 +14,9 @@ class Unfreezable extends TypeError {
   constructor (readonly kind: string) { super(kind) }
 }
 
-/** `seen` undefined: `value` is known to have no cycle (parsed JSON), and no set is allocated. */
-function freezeAll (value: unknown, seen: Set<object> | undefined): void {
-  if (typeof value !== 'object' || value === null || seen?.has(value)) return
-  seen?.add(value)
+function freezeAll (value: unknown, seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return
+  seen.add(value)
   const kind = UNFREEZABLE.find(([is]) => is(value))
   if (kind) throw new Unfreezable(kind[1])
   for (const key of Reflect.ownKeys(value)) {
@@ -32,13 +31,24 @@ function freezeAll (value: unknown, seen: Set<object> | undefined): void {
 }
 
 /**
- * `value` with every object in it frozen (each one once: cycles end, unless `value` is parsed
- * JSON, which has none). A Map, Set, Date or binary data anywhere in it is a TypeError naming
- * where (`what` and the path): its contents could still change.
+ * Parsed JSON (the claims) frozen all the way down, on the path every request takes: it has no
+ * cycle, and nothing in it but plain objects, arrays and primitives.
  */
-export function deepFreeze<T> (value: T, what: string, json = false): T {
+export function deepFreezeJson<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const key in value) deepFreezeJson(value[key])
+    Object.freeze(value)
+  }
+  return value
+}
+
+/**
+ * `value` with every object in it frozen (each one once: cycles end). A Map, Set, Date or binary
+ * data anywhere in it is a TypeError naming where (`what` and the path): its contents could still change.
+ */
+export function deepFreeze<T> (value: T, what: string): T {
   try {
-    freezeAll(value, json ? undefined : new Set())
+    freezeAll(value, new Set())
   } catch (err) {
     if (!(err instanceof Unfreezable)) throw err
     throw new TypeError(`verifier plugin: ${[what, ...err.path].join('.')} is ${err.kind}, which cannot be frozen: give routes plain objects, arrays and primitives`)

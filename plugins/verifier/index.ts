@@ -43,6 +43,7 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   const decode = await registerFastifyJwt(fastify, options, userProperty)
   const verifier = createRequestVerifier(issuers, options, decode, formatUser)
 
+  /** Hands the route what `request` was verified as: the user property, and the claims for the guards. */
   function settle (request: FastifyRequest, verified: Verified): Verified {
     (request as VerifiedRequest)[VERIFIED] = verified;
     (request as VerifiedRequest)[userProperty] = verified.user

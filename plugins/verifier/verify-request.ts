@@ -10,7 +10,7 @@
 // kid) nothing is asynchronous. A repeated token is answered from the token cache when it is on.
 import type { FastifyRequest } from 'fastify'
 import { tokenInvalid } from './errors.js'
-import { deepFreeze } from './frozen.js'
+import { deepFreeze, deepFreezeJson } from './frozen.js'
 import type { VerifierOptions } from './options.js'
 import type { RevocableToken } from './revocation-set.js'
 import { createTokenCache } from './token-cache.js'
@@ -57,7 +57,7 @@ export function createRequestVerifier (issuers: TrustedIssuers, options: Verifie
   }
 
   function withKey (token: string, issuer: TrustedIssuer, key: UsableKey): Verified {
-    const claims = deepFreeze(checkClaims(signedPayload(key, token), claimRules), 'the claims', true) as VerifiedClaims
+    const claims = deepFreezeJson(checkClaims(signedPayload(key, token), claimRules)) as VerifiedClaims
     const verified: Verified = { claims, user: claims, issuer, key, sid: claims.sid, jti: claims.jti }
     refuseRevoked(issuer, verified)
     if (formatUser) verified.user = deepFreeze(formatUser(claims), 'formatUser\'s result')
