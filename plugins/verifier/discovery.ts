@@ -34,10 +34,25 @@ export function checkedEndpoint (issuer: string, member: string, value: unknown,
   return url.href
 }
 
-/** The issuer's discovery document, after checking that it names `issuer` exactly. */
-export async function fetchDiscovery (issuer: string, agent: KeyAgent): Promise<Record<string, unknown>> {
+/**
+ * The issuer's discovery document, read on demand (for the JWKS and the revocation feed), after
+ * checking that it names `issuer` exactly. A document naming another issuer most often means the
+ * configuration is wrong (a trailing slash, localhost for 127.0.0.1): every token would then be
+ * refused as from an untrusted issuer, so `onMismatch` hears of it with the value the issuer uses.
+ */
+export function createDiscovery (issuer: string, agent: KeyAgent, onMismatch: (named: unknown) => void) {
   const url = discoveryUrl(issuer)
-  const body = await (await fetch(url, agent.fetchOptions)).json() as Record<string, unknown> | null
-  if (body?.issuer !== issuer) throw new DiscoveryError(`${url} names another issuer`)
-  return body
+  return {
+    url,
+    async read (): Promise<Record<string, unknown>> {
+      const body = await (await fetch(url, agent.fetchOptions)).json() as Record<string, unknown> | null
+      if (body?.issuer !== issuer) {
+        onMismatch(body?.issuer)
+        throw new DiscoveryError(`${url} names another issuer`)
+      }
+      return body
+    }
+  }
 }
+
+export type Discovery = ReturnType<typeof createDiscovery>

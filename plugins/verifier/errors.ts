@@ -1,12 +1,13 @@
 // The verifier's errors: stable codes, RFC 6750 statuses, a machine-readable `reason` on each,
-// and the WWW-Authenticate challenge of each.
+// and the WWW-Authenticate challenge of each. Their messages are fixed texts: what went wrong
+// inside (an unreachable URL, a refused JWK) goes to the log, never to the client.
 import createError from '@fastify/error'
 
-export const TokenMissingError = createError('AUTH_TOKEN_MISSING', 'No bearer token in the Authorization header', 401)
+export const TokenMissingError = createError<[string]>('AUTH_TOKEN_MISSING', 'No access token in %s', 401)
 export const TokenInvalidError = createError<[string]>('AUTH_TOKEN_INVALID', 'The access token is invalid: %s', 401)
 export const TokenExpiredError = createError('AUTH_TOKEN_EXPIRED', 'The access token has expired', 401)
-export const JwksUnavailableError = createError<[string]>(
-  'AUTH_JWKS_UNAVAILABLE', 'The signing keys cannot be fetched from the issuer: %s', 503)
+export const JwksUnavailableError = createError(
+  'AUTH_JWKS_UNAVAILABLE', 'The issuer\'s signing keys cannot be fetched right now', 503)
 export const RevocationsUnavailableError = createError(
   'AUTH_REVOCATIONS_UNAVAILABLE', 'The issuer\'s revocations cannot be followed, and this service refuses tokens without them', 503)
 export const InsufficientScopeError = createError<[string]>(
@@ -29,8 +30,9 @@ export type VerifierError =
 
 export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable' | 'revocations_unavailable' | 'insufficient_scope' | 'insufficient_role'>
 
-export function tokenMissing (): VerifierError {
-  return Object.assign(new TokenMissingError(), { reason: 'missing' as const })
+/** 401 without an error attribute (RFC 6750 §3.1); `where` says where a token was looked for. */
+export function tokenMissing (where: string): VerifierError {
+  return Object.assign(new TokenMissingError(where), { reason: 'missing' as const })
 }
 
 export function tokenExpired (): VerifierError {
@@ -42,8 +44,8 @@ export function tokenInvalid (reason: InvalidTokenReason, description: string): 
 }
 
 /** 503: no usable key and the issuer cannot tell us one; `retryAfter` is in seconds. */
-export function jwksUnavailable (description: string, retryAfter: number): VerifierError {
-  return Object.assign(new JwksUnavailableError(description), { reason: 'jwks_unavailable' as const, retryAfter })
+export function jwksUnavailable (retryAfter: number): VerifierError {
+  return Object.assign(new JwksUnavailableError(), { reason: 'jwks_unavailable' as const, retryAfter })
 }
 
 /** 503: `failClosedAfter` has passed without the revocation feed. */
@@ -65,20 +67,6 @@ function quoted (text: string): string {
 /** Whether `err` is one of the verifier's own errors. */
 export function isVerifierError (err: unknown): err is VerifierError {
   return typeof (err as VerifierError | null)?.reason === 'string' && (err as VerifierError).code?.startsWith('AUTH_')
-}
-
-/**
- * A token refusal from @fastify/jwt or fast-jwt as one of ours. Every check but the signature is
- * ours already (see index.ts); what they raise themselves is a token that fast-jwt could not decode
- * (`signed`: false) or whose signature does not verify. Mapped by code, never by message.
- */
-export function fromJwtLibrary (err: { code?: unknown }, signed: boolean): VerifierError | undefined {
-  const code = String(err.code)
-  if (code === 'FAST_JWT_MISSING_SIGNATURE') return tokenInvalid('bad_signature', 'the token is not signed')
-  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_INVALID' || code.startsWith('FAST_JWT_')) {
-    return signed ? tokenInvalid('bad_signature', 'the signature is invalid') : tokenInvalid('malformed', 'the token is not a well-formed JWT')
-  }
-  return undefined
 }
 
 /** The WWW-Authenticate value for `error` (RFC 6750 §3), or undefined when none is due. */

@@ -1,175 +1,123 @@
 // The verifier plugin: trusts the access tokens of configured issuers by checking them locally
-// against each issuer's published JWKS. It registers @fastify/jwt (fast-jwt checks the signature)
-// with get-jwks resolving each token's key by kid, and the layer that hardens them: the key
-// source (issuer-keys.ts), the fetch guard (key-agent.ts) and the checks around the signature
-// (token-rules.ts). It holds no private key and cannot mint tokens.
-// @fastify/jwt's types (request.user, request.jwtVerify) come with ours, in the emitted .d.ts too:
+// against each issuer's published JWKS. get-jwks resolves each token's key by kid and fast-jwt
+// checks the signature; @fastify/jwt gives the decorators Fastify users expect (fastify-jwt.ts);
+// the layer that hardens them is ours: the key source (issuer-keys.ts), the fetch guard
+// (key-agent.ts), the checks around the signature (token-rules.ts) and their order
+// (verify-request.ts). It holds no private key and cannot mint tokens.
+// @fastify/jwt's request and instance decorations come with ours, in the emitted .d.ts too:
 /// <reference types="@fastify/jwt" preserve="true" />
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import fastifyJwt from '@fastify/jwt'
-import type { AccessTokenClaims } from '../shared/claims.js'
-import { bearerChallenge, fromJwtLibrary, isVerifierError, type VerifierError } from './errors.js'
-import { checkOptions, trustedIssuers, type VerifierPluginOptions } from './options.js'
-import type { RevocableToken } from './revocation-set.js'
+import { bearerChallenge, isVerifierError } from './errors.js'
+import { methodNames, registerFastifyJwt } from './fastify-jwt.js'
+import { checkOptions, trustedIssuers, type VerifierOptions, type VerifierPluginOptions } from './options.js'
 import { scopeGuards } from './scopes.js'
-import { createTokenCache } from './token-cache.js'
-import { checkClaims, checkHeader, extractToken, frozen, type DecodedToken, type VerifiedClaims } from './token-rules.js'
-import { createTrustedIssuers, refuseRevoked, stillStands, type TrustedIssuer } from './trusted-issuers.js'
+import type { VerifiedClaims } from './token-rules.js'
+import { createTrustedIssuers } from './trusted-issuers.js'
+import { createRequestVerifier, type Verified } from './verify-request.js'
 
-/**
- * What this verifier's checks found for one request: present once its extractToken took the token
- * up; `pem` once the key was found (a library error after that is about the signature, before it
- * about the token's form); the rest once the claims passed, for the token cache.
- */
-interface Checked { issuer?: TrustedIssuer, kid?: string, pem?: string, exp?: number, token?: RevocableToken, user?: unknown }
+// What the request's token was verified as: a request decorator rather than a WeakMap, one
+// property Fastify allocates with each request. The guards read the claims from here.
+const VERIFIED = Symbol('verified access token')
+type VerifiedRequest = FastifyRequest & { [VERIFIED]: Verified | null } & Record<string, unknown>
+type Callback = (err: Error | null, user?: unknown) => void
 
-// A request decorator rather than WeakMaps: one property Fastify allocates with each request.
-const CHECKED = Symbol('verifier checks')
-type CheckedRequest = FastifyRequest & { [CHECKED]: Checked | null }
+/** Refuses, with the fix, a registration whose decorators the app already has. */
+function refuseCollisions (fastify: FastifyInstance, options: VerifierOptions): void {
+  if (options.namespace === undefined && fastify.hasDecorator('jwt')) {
+    throw new TypeError('verifier plugin: this app already has fastify.jwt (its own @fastify/jwt?): register the verifier with a namespace, ' +
+      'e.g. { namespace: \'ssot\' }, and both work side by side (request.ssotJwtVerify(), fastify.jwt.ssot)')
+  }
+  if (fastify.hasDecorator('authenticate')) {
+    throw new TypeError('verifier plugin: this app already has fastify.authenticate (the @fastify/jwt README\'s recipe?): ' +
+      'the verifier decorates its own; remove or rename the app\'s')
+  }
+}
 
-/** Decorates `fastify.authenticate`, `requireScope`, `requireRole` and `fastify.verifier`; registers @fastify/jwt. */
+/** Decorates `fastify.authenticate`, `requireScope`, `requireRole`, `fastify.verifier` and the request's verify method; registers @fastify/jwt. */
 export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: VerifierPluginOptions) {
   const { formatUser, ...options } = checkOptions(pluginOptions)
+  refuseCollisions(fastify, options)
   const issuers = createTrustedIssuers(trustedIssuers(options), options, fastify.log.child({ plugin: 'verifier' }))
-  const claimRules = { audience: [options.audience].flat(), clockTolerance: options.clockTolerance }
-  const tokenCache = options.tokenCacheMax > 0 ? createTokenCache(options.tokenCacheMax, options.tokenCacheTtl) : undefined
-  const verifyMethod = options.namespace === undefined ? 'jwtVerify' : options.jwtVerify ?? `${options.namespace}JwtVerify`
   const userProperty = options.decoratorName ?? 'user'
-  // formatUser gets only the claims: `trusted` keys the user it made by the claims object.
-  const users = new WeakMap<object, unknown>()
+  const decode = await registerFastifyJwt(fastify, options, userProperty)
+  const verifier = createRequestVerifier(issuers, options, decode, formatUser)
 
-  // @fastify/jwt's key callback, in its callback form: a known kid answers in the same tick.
-  function keyFor (request: FastifyRequest, decoded: DecodedToken, callback: (err: Error | null, pem?: string) => void): void {
-    let issuer: TrustedIssuer
-    let kid: string
-    let found: string | Promise<string>
+  /** Hands the route what `request` was verified as: the user property, and the claims for the guards. */
+  function settle (request: FastifyRequest, verified: Verified): Verified {
+    (request as VerifiedRequest)[VERIFIED] = verified;
+    (request as VerifiedRequest)[userProperty] = verified.user
+    return verified
+  }
+
+  /** Verifies `request`, then calls back: with no error (and what it was verified as), or one. */
+  function verifyThen (request: FastifyRequest, callback: (err: Error | null, verified?: Verified) => void): void {
+    let result: Verified | Promise<Verified>
     try {
-      const header = checkHeader(decoded, options.algorithms, issuers.names)
-      issuer = issuers.get(header.iss)
-      kid = header.kid
-      found = issuer.keys.publicKey(kid, header.alg)
+      result = verifier.verify(request)
     } catch (err) {
       return callback(err as Error)
     }
-    const use = (pem: string) => {
-      const state = (request as CheckedRequest)[CHECKED]!
-      state.issuer = issuer
-      state.kid = kid
-      state.pem = pem
-      callback(null, pem)
-    }
-    if (typeof found === 'string') use(found)
-    else found.then(use, callback)
-  }
-
-  // Claims and revocation, then what `request.user` becomes. A refusal is a rejected promise, which
-  // @fastify/jwt answers with; a throw here would surface inside its verify step.
-  function trusted (request: FastifyRequest, payload: Record<string, unknown>): true | Promise<never> {
-    try {
-      const claims = frozen(checkClaims(payload, claimRules))
-      const found = (request as CheckedRequest)[CHECKED]!
-      const token = { sid: claims.sid, jti: claims.jti }
-      refuseRevoked(found.issuer!, token)
-      const user = formatUser ? Object.freeze(formatUser(claims)) : claims
-      if (formatUser) users.set(payload, user)
-      found.exp = claims.exp
-      found.token = token
-      found.user = user
-      return true
-    } catch (err) {
-      return Promise.reject(err)
-    }
-  }
-
-  fastify.decorateRequest(CHECKED, null)
-  await fastify.register(fastifyJwt, {
-    ...(options.namespace !== undefined && { namespace: options.namespace, jwtVerify: options.jwtVerify, jwtDecode: options.jwtDecode }),
-    ...(options.cookie && { cookie: options.cookie }),
-    decoratorName: userProperty,
-    // Only a public key source: @fastify/jwt then has no signer at all (a verifier cannot mint tokens).
-    secret: { public: keyFor as never },
-    decode: { complete: true },
-    // fast-jwt checks the algorithm and the signature; token-rules.ts the rest, with reasons.
-    verify: {
-      algorithms: options.algorithms,
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
-      extractToken: (request: FastifyRequest) => {
-        (request as CheckedRequest)[CHECKED] = {}
-        return extractToken(request, options.cookie)
-      }
-    },
-    trusted: trusted as never,
-    // `trusted` made it: a throw from formatUser itself could not be answered.
-    // Without formatUser, request.user is the claims object `trusted` froze.
-    ...(formatUser && { formatUser: (payload: object) => users.get(payload) as never })
-  })
-
-  /** A refusal as the verifier's own error, or undefined for an error that is not about the token. */
-  function asVerifierError (err: unknown, request: FastifyRequest): VerifierError | undefined {
-    if (isVerifierError(err)) return err
-    const found = (request as CheckedRequest)[CHECKED]
-    return found ? fromJwtLibrary(err as { code?: unknown }, found.pem !== undefined) : undefined
-  }
-
-  function remember (token: string, request: FastifyRequest): void {
-    const { issuer, kid, pem, exp, token: revocable, user } = (request as CheckedRequest)[CHECKED] as Required<Checked>
-    tokenCache!.set(token, {
-      user,
-      deadline: (exp + options.clockTolerance) * 1000,
-      // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
-      stillValid: () => issuer.keys.current(kid) === pem && stillStands(issuer, revocable)
-    })
+    if (result instanceof Promise) result.then((verified) => callback(null, settle(request, verified)), callback)
+    else callback(null, settle(request, result))
   }
 
   /**
-   * The onRequest/preHandler hook, in Fastify's callback form (no promise per request); called
-   * without `done`, as `await app.authenticate(request, reply)`, it returns a promise.
+   * The onRequest/preHandler hook, in Fastify's callback form: on the path every request takes (a
+   * known key) no promise and no closure. Called without `done`, as `await app.authenticate(request, reply)`, it returns a promise.
    */
   function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
-    if (!done) return new Promise((resolve, reject) => { authenticate(request, reply, (err) => err ? reject(err) : resolve()) })
-    let token: string | undefined
+    if (!done) return new Promise((resolve, reject) => { verifyThen(request, (err) => err ? reject(err) : resolve()) })
+    let result: Verified | Promise<Verified>
     try {
-      token = tokenCache && extractToken(request, options.cookie)
+      result = verifier.verify(request)
     } catch (err) {
       done(err as Error)
       return
     }
-    const hit = token && tokenCache!.get(token)
-    if (hit) {
-      (request as unknown as Record<string, unknown>)[userProperty] = hit
+    if (result instanceof Promise) result.then((verified) => { settle(request, verified); done() }, done)
+    else {
+      settle(request, result)
       done()
-      return
     }
-    const verify = (request as unknown as Record<string, (options: undefined, callback: (err: Error | null) => void) => void>)[verifyMethod]!
-    verify.call(request, undefined, (err) => {
-      if (err) return done(asVerifierError(err, request) ?? err)
-      if (token) remember(token, request)
-      done()
-    })
   }
 
-  // Headers for every refusal, whether from `authenticate`, a guard or a route's own
-  // `request.jwtVerify()`; an error @fastify/jwt raised for our token is given our code first.
+  /** request.jwtVerify() (or the namespace's name): @fastify/jwt's call forms, the verifier's checks; resolves with the user. */
+  function jwtVerify (this: FastifyRequest, options?: unknown, callback?: Callback): Promise<unknown> | undefined {
+    const next = typeof options === 'function' ? options as Callback : callback
+    if (typeof options === 'object' && options !== null && Object.keys(options).length > 0) {
+      throw new TypeError('verifier plugin: jwtVerify() takes no options: the verifier\'s checks are set when it is registered')
+    }
+    if (!next) return new Promise((resolve, reject) => { verifyThen(this, (err, verified) => err ? reject(err) : resolve(verified!.user)) })
+    verifyThen(this, (err, verified) => next(err, verified?.user))
+  }
+
+  /** The claims the request's token was verified with, verifying it first if nothing did yet. */
+  function claimsOf (request: FastifyRequest): VerifiedClaims | Promise<VerifiedClaims> {
+    const verified = (request as VerifiedRequest)[VERIFIED]
+    if (verified) return verified.claims
+    return new Promise((resolve, reject) => { verifyThen(request, (err, found) => err ? reject(err) : resolve(found!.claims)) })
+  }
+
+  // Headers for every refusal, whether from `authenticate`, a guard or a route's own `request.jwtVerify()`.
   fastify.addHook('onError', (request, reply, error: FastifyError, done) => {
-    const ours = asVerifierError(error, request)
-    if (ours && ours !== error) Object.assign(error, { code: ours.code, statusCode: ours.statusCode, message: ours.message, reason: ours.reason })
-    if (ours) {
-      if ('retryAfter' in ours) reply.header('retry-after', ours.retryAfter)
-      const challenge = bearerChallenge(ours, options.realm)
+    if (isVerifierError(error)) {
+      if ('retryAfter' in error) reply.header('retry-after', error.retryAfter)
+      const challenge = bearerChallenge(error, options.realm)
       if (challenge) reply.header('www-authenticate', challenge)
     }
     done()
   })
 
+  fastify.decorateRequest(VERIFIED, null)
+  fastify.decorateRequest(methodNames(options).verify, jwtVerify)
   fastify.decorate('authenticate', authenticate)
-  const { requireScope, requireRole } = scopeGuards()
+  const { requireScope, requireRole } = scopeGuards(claimsOf)
   fastify.decorate('requireScope', requireScope)
   fastify.decorate('requireRole', requireRole)
   fastify.decorate('verifier', {
     /** JWKS fetch counts, cache sizes and the revocation feeds' state, for metrics and readiness. */
-    stats: () => ({ ...issuers.stats(), tokensCached: tokenCache?.size ?? 0 })
+    stats: () => ({ ...issuers.stats(), tokensCached: verifier.tokensCached })
   })
   fastify.addHook('onReady', async () => {
     if (options.cookie && !fastify.hasRequestDecorator('cookies')) throw new TypeError('verifier plugin: option cookie: register @fastify/cookie first')
@@ -178,13 +126,15 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   fastify.addHook('onClose', () => issuers.close())
 }
 
+// The verifier's own decorations. What a route is handed (request.user, or the decoratorName
+// property) is typed by the app: see the README's TypeScript section.
 declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: answers 401/503 unless the request carries a valid access token (or, awaited without `done`, rejects). */
     authenticate: (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void) => Promise<void> | undefined
-    /** A preHandler for after `authenticate`: 403 insufficient_scope unless the token has every scope. */
+    /** A preHandler: 403 insufficient_scope unless the token has every scope (verifying it first if need be). */
     requireScope: ReturnType<typeof scopeGuards>['requireScope']
-    /** The same for the token's `roles`. */
+    /** The same for the token's `roles`: any one of them. */
     requireRole: ReturnType<typeof scopeGuards>['requireRole']
     verifier: {
       stats: () => ReturnType<ReturnType<typeof createTrustedIssuers>['stats']> & { tokensCached: number }
@@ -192,12 +142,13 @@ declare module 'fastify' {
   }
 }
 
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: AccessTokenClaims
-    /** The verified token's claims, frozen (what `formatUser` returns instead, when given). */
-    user: VerifiedClaims
-  }
+/**
+ * The type of the verify method the verifier decorates under a namespace
+ * (`request.<namespace>JwtVerify()`, or `jwtVerify`'s name): resolves with what the route is handed.
+ */
+export interface VerifyMethod<User = VerifiedClaims> {
+  (): Promise<User>
+  (callback: (err: Error | null, user?: User) => void): void
 }
 
 export default fp(verifierPlugin, { name: 'verifier', fastify: '5.x' })

@@ -1,22 +1,22 @@
-// The keys of one trusted issuer: get-jwks resolves a token's key by kid on every request, from
-// its cache; this layer decides what is in that cache, because get-jwks alone fetches on every
-// unknown kid (an attacker's random kids become fetches), keeps a removed key in its stale cache,
-// and has no schedule. So:
+// The keys of one trusted issuer: which set get-jwks answers from (jwks-cache.ts), and when it
+// is read, because get-jwks alone fetches on every unknown kid (an attacker's random kids become
+// fetches) and has no schedule. So:
 // - a refresh fetches the whole JWK Set, on the schedule its Cache-Control max-age gives and when
-//   an unknown kid comes in (at most once per cooldown, one fetch shared by every waiting request),
-//   puts each usable key in get-jwks' cache before its first token, and deletes a kid that left
-//   the set from both of its caches (from `cache` first: its dispose hook moves entries into
-//   `staleCache`); a failed fetch changes nothing, so known keys keep working while the issuer is
-//   unreachable, and never after a successful fetch dropped them;
+//   an unknown kid comes in (at most once per cooldown, one fetch shared by every waiting request);
+//   a failed fetch changes nothing, so known keys keep working while the issuer is unreachable,
+//   and never after a successful fetch dropped them;
 // - a kid found absent is answered from a negative cache for one cooldown, then looked up again
 //   (a junk token carrying a key's kid just before that key is published cannot lock it out);
-// - until the first set loads, a failed fetch is retried quickly (100 ms, doubling, at most 1 s).
+// - until the first set loads, a request makes a fetch (or joins the one in flight) and waits for
+//   it: a service started before its issuer answers its first token once the issuer does. Those
+//   fetches start at most every 100 ms, and the background retries back off from 100 ms to 1 s.
+import { setTimeout as delay } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import buildGetJwks, { type GetJwks, type JWK } from 'get-jwks'
 import { LRUCache } from 'lru-cache'
-import { ALGORITHMS, type Algorithm } from './algorithms.js'
-import { checkedEndpoint, discoveryUrl, fetchDiscovery, type DiscoveryRules } from './discovery.js'
+import type { Algorithm } from './algorithms.js'
+import { checkedEndpoint, type Discovery, type DiscoveryRules } from './discovery.js'
 import { jwksUnavailable, tokenInvalid } from './errors.js'
+import { createJwksCache } from './jwks-cache.js'
 import { describeFailure, type KeyAgent } from './key-agent.js'
 import { maxAgeOf } from './max-age.js'
 import { usableKeys, type KeySetRules, type UsableKey } from './usable-keys.js'
@@ -33,18 +33,8 @@ export interface FetchCounters { ok: number, failed: number, timedOut: number }
 
 const FIRST_RETRY = 100
 const LONGEST_FIRST_RETRY = 1000
-// get-jwks entries never expire by age: the refresh alone decides what stays (see above). An
-// unchanged key keeps its entry across refreshes, so any finite age would, once reached, make
-// get-jwks fetch on its own and answer with a promise. lru-cache sets no timer for a TTL without
-// ttlAutopurge, so the largest integer is safe.
-const NO_EXPIRY = Number.MAX_SAFE_INTEGER
-
-export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
-  let getJwks: GetJwks | undefined
-  let jwksUrl: string | undefined
-  let domain = ''
-  let usable = new Map<string, UsableKey>()
-  const pems = new WeakMap<object, string>()
+export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, discovery: Discovery, agent: KeyAgent, counters: FetchCounters, log: FastifyBaseLogger) {
+  const cache = createJwksCache(options.keyCacheMax, agent)
   const unknownKids = new LRUCache<string, true>({ max: options.unknownKidCacheMax, ttl: options.cooldown })
   let loaded = false
   let failures = 0
@@ -52,24 +42,9 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
   let lastRefusals = ''
   let lastAttempt = -Infinity
   let inFlight: Promise<void> | undefined
+  let spacedFetch: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
-  let closed = false
-
-  /** A get-jwks whose only allowed domain, and only path, is the JWKS URL's. */
-  function useJwksUrl (url: string): void {
-    if (url === jwksUrl) return
-    const { origin, pathname, search } = new URL(url)
-    domain = `${origin}/`
-    getJwks = buildGetJwks({
-      max: options.keyCacheMax * ALGORITHMS.length,
-      ttl: NO_EXPIRY,
-      issuersWhitelist: [domain],
-      jwksPath: `${pathname.slice(1)}${search}`,
-      fetchOptions: agent.fetchOptions as NonNullable<Parameters<typeof buildGetJwks>[0]>['fetchOptions']
-    })
-    jwksUrl = url
-    usable = new Map()
-  }
+  const closing = new AbortController()
 
   // The discovered jwks_uri is kept until a fetch fails: then the document is read again.
   let discovered: string | undefined
@@ -78,43 +53,19 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
   async function locateJwks (): Promise<string> {
     if (options.jwksUrl !== undefined) return options.jwksUrl
     if (discovered !== undefined) return discovered
-    fetching = discoveryUrl(issuer)
-    discovered = checkedEndpoint(issuer, 'jwks_uri', (await fetchDiscovery(issuer, agent)).jwks_uri, options)
+    fetching = discovery.url
+    discovered = checkedEndpoint(issuer, 'jwks_uri', (await discovery.read()).jwks_uri, options)
     return discovered
-  }
-
-  /** Deletes `kid` from both get-jwks caches (`cache` first: its dispose hook moves entries into `staleCache`). */
-  function forget (kid: string): void {
-    for (const alg of ALGORITHMS) {
-      const cacheKey = getJwks!.generateCacheKey(alg, kid, domain)
-      getJwks!.cache.delete(cacheKey)
-      getJwks!.staleCache.delete(cacheKey)
-    }
-  }
-
-  /** Makes `keys` the set get-jwks answers from; an unchanged key keeps its entry (and the tokens cached against it). */
-  function install (keys: Map<string, UsableKey>): void {
-    for (const [kid, key] of usable) if (keys.get(kid)?.fingerprint !== key.fingerprint) forget(kid)
-    const next = new Map<string, UsableKey>()
-    for (const [kid, key] of keys) {
-      const kept = usable.get(kid)
-      if (kept?.fingerprint === key.fingerprint) { next.set(kid, kept); continue }
-      pems.set(key.jwk, key.pem)
-      for (const alg of key.algorithms) getJwks!.cache.set(getJwks!.generateCacheKey(alg, kid, domain), key.jwk as unknown as JWK)
-      next.set(kid, key)
-    }
-    usable = next
   }
 
   async function fetchKeySet (): Promise<number | undefined> {
     const url = await locateJwks()
     fetching = url
     const response = await fetch(url, agent.fetchOptions)
-    const { keys, refused } = usableKeys(await response.json(), options)
+    const { keys, refused } = usableKeys(await response.json(), options, cache.knownFor(url))
     if (refused.join() !== lastRefusals) log.warn({ issuer, refused }, 'JWKS keys refused')
     lastRefusals = refused.join()
-    useJwksUrl(url)
-    install(keys)
+    cache.install(url, keys)
     return maxAgeOf(response.headers.get('cache-control'))
   }
 
@@ -134,7 +85,7 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
     discovered = undefined
     if (timedOut) counters.timedOut++
     else counters.failed++
-    if (message !== lastFailure && !closed) {
+    if (message !== lastFailure && !closing.signal.aborted) {
       log.warn({ issuer, err: message }, loaded ? 'JWKS fetch failed; the last keys stay in use' : 'JWKS fetch failed; no keys yet: tokens get 503 until a fetch succeeds')
     }
     lastFailure = message
@@ -142,66 +93,72 @@ export function createIssuerKeys (issuer: string, options: IssuerKeysOptions, ag
     return loaded ? options.cooldown : Math.min(FIRST_RETRY * 2 ** (failures - 1), LONGEST_FIRST_RETRY, options.cooldown)
   }
 
-  function schedule (delay: number): void {
-    if (closed) return
+  function schedule (wait: number): void {
+    if (closing.signal.aborted) return
     clearTimeout(timer)
-    timer = setTimeout(refresh, delay).unref()
+    timer = setTimeout(refresh, wait).unref()
   }
 
   /** Fetches the key set now (or joins the fetch in flight); never rejects. */
   function refresh (): Promise<void> {
     if (inFlight) return inFlight
     lastAttempt = Date.now()
-    inFlight = fetchKeySet().then(onFetched, onFailed).then((delay) => {
+    inFlight = fetchKeySet().then(onFetched, onFailed).then((wait) => {
       inFlight = undefined
-      schedule(delay)
+      schedule(wait)
     })
     return inFlight
   }
 
+  /** Before the first key set: the fetch in flight, else a new one, at most one per FIRST_RETRY. */
+  function firstKeySet (): Promise<void> {
+    if (inFlight) return inFlight
+    const wait = lastAttempt + FIRST_RETRY - Date.now()
+    if (wait <= 0) return refresh()
+    spacedFetch ??= delay(wait, undefined, { signal: closing.signal }).catch(() => {}).then(() => {
+      spacedFetch = undefined
+      return refresh()
+    })
+    return spacedFetch
+  }
+
   function unavailable (): Error {
     const retryAfter = loaded ? Math.ceil((lastAttempt + options.cooldown - Date.now()) / 1000) : 1
-    return jwksUnavailable(`the issuer's keys cannot be fetched: ${lastFailure}`, Math.max(1, retryAfter))
+    return jwksUnavailable(Math.max(1, retryAfter))
   }
 
   /** Waits for the fetch a kid missing from the set may cause; throws unless the kid is now published. */
   async function lookUp (kid: string): Promise<void> {
-    if (!unknownKids.has(kid)) {
-      if (inFlight) await inFlight
-      else if (Date.now() - lastAttempt >= options.cooldown) await refresh()
-      if (usable.has(kid)) return
-      if (lastFailure !== undefined) throw unavailable()
-      unknownKids.set(kid, true)
-    }
+    if (!loaded) await firstKeySet()
+    else if (unknownKids.has(kid)) throw tokenInvalid('unknown_kid', 'no published key has this kid')
+    else if (inFlight || Date.now() - lastAttempt >= options.cooldown) await refresh()
+    if (cache.current(kid)) return
+    if (!loaded || lastFailure !== undefined) throw unavailable()
+    unknownKids.set(kid, true)
     throw tokenInvalid('unknown_kid', 'no published key has this kid')
   }
 
-  /** The PEM of a published key for `alg`, resolved through get-jwks; else a 401 verifier error. */
-  function pemFor (kid: string, alg: Algorithm): string {
-    if (!usable.get(kid)!.algorithms.includes(alg)) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
-    // get-jwks answers from the cache the refresh filled, with the JWK itself: it never fetches here.
-    const jwk = getJwks!.getJwk({ domain, alg, kid }) as unknown as object
-    return pems.get(jwk)!
-  }
-
-  /**
-   * The PEM of the key published under `kid` for `alg`: at once for a known kid (no promise on the
-   * path every request takes), else once the fetch a miss may cause is done; a 401/503 verifier error otherwise.
-   */
-  function publicKey (kid: string, alg: Algorithm): string | Promise<string> {
-    return usable.has(kid) ? pemFor(kid, alg) : lookUp(kid).then(() => pemFor(kid, alg))
+  /** The key published under `kid` for `alg`, resolved through get-jwks; else a 401 verifier error. */
+  function keyFor (kid: string, alg: Algorithm): UsableKey {
+    if (cache.current(kid)!.algorithm !== alg) throw tokenInvalid('alg_not_allowed', 'the algorithm does not match the key')
+    return cache.resolve(kid, alg)
   }
 
   return {
-    publicKey,
-    /** The PEM now published under `kid`, if any (no fetch): a cached token is dead once it changes. */
-    current: (kid: string): string | undefined => usable.get(kid)?.pem,
+    /**
+     * The key published under `kid` for `alg`: at once for a known kid (no promise on the path
+     * every request takes), else once the fetch a miss may cause is done; a 401/503 verifier error otherwise.
+     */
+    key: (kid: string, alg: Algorithm): UsableKey | Promise<UsableKey> =>
+      cache.current(kid) ? keyFor(kid, alg) : lookUp(kid).then(() => keyFor(kid, alg)),
+    /** The key now published under `kid`, if any (no fetch): a cached token is dead once it changes. */
+    current: cache.current,
     refresh,
     close (): void {
-      closed = true
+      closing.abort()
       clearTimeout(timer)
     },
-    get keysCached (): number { return usable.size },
+    get keysCached (): number { return cache.size },
     get unknownKidsCached (): number { return unknownKids.size },
     get loaded (): boolean { return loaded }
   }

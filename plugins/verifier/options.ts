@@ -1,108 +1,148 @@
-// The verifier's options: one TypeBox schema (each option's default is in its description),
-// checked at registration with a message that names the option.
-import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
+// The verifier's options: one TypeBox schema (each option's default and unit in its description),
+// checked at registration. A refusal names the option, what was given and what to write instead
+// (each schema's `expected`).
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import { ALGORITHMS } from './algorithms.js'
 import type { VerifiedClaims } from './token-rules.js'
 
 const IDENTIFIER = '^[A-Za-z_$][A-Za-z0-9_$]*$'
+/** The longest a Node.js timer can wait: a larger delay fires at once. */
+const MAX_TIMER = 2_147_483_647
 
-// A function, not a spread of one schema: declaration emit cannot name TypeBox's symbol keys.
-const httpUrl = (description: string) => Type.String({ pattern: '^https?://[^\\s]+$', description })
-const AsymmetricAlgorithm = Type.Union(ALGORITHMS.map((alg) => Type.Literal(alg)))
+// Functions, not spreads of one schema: declaration emit cannot name TypeBox's symbol keys.
+const httpUrl = (description: string) => Type.String({ pattern: '^https?://[^\\s]+$', description, expected: 'an http(s) URL' })
+const milliseconds = (minimum: number, maximum: number, description: string, fallback?: number) => Type.Integer({
+  minimum,
+  maximum,
+  ...(fallback !== undefined && { default: fallback }),
+  description,
+  expected: `milliseconds, an integer from ${minimum} to ${maximum}${maximum === MAX_TIMER ? ' (about 24.8 days: the longest a timer waits)' : ''}`
+})
+const identifier = (description: string) => Type.String({ pattern: IDENTIFIER, description, expected: 'a JavaScript identifier, e.g. \'ssot\'' })
+const AsymmetricAlgorithm = Type.Union(ALGORITHMS.map((alg) => Type.Literal(alg)), { expected: `one of ${ALGORITHMS.join(', ')}` })
 
 const TrustedIssuerSchema = Type.Object({
-  issuer: Type.String({ minLength: 1, description: 'The exact `iss` to trust' }),
+  issuer: Type.String({ minLength: 1, description: 'The exact `iss` to trust', expected: 'the exact iss of the tokens' }),
   jwksUrl: Type.Optional(httpUrl('Where this issuer\'s keys are fetched. Default: by `discovery`, else the issuer URL + /.well-known/jwks.json'))
-}, { additionalProperties: false })
+}, { additionalProperties: false, expected: '{ issuer, jwksUrl? }' })
 export type TrustedIssuer = Static<typeof TrustedIssuerSchema>
 
-const IssuerListSchema = Type.Array(TrustedIssuerSchema, { minItems: 1, maxItems: 20 })
+const IssuerListSchema = Type.Array(TrustedIssuerSchema, { minItems: 1, maxItems: 20, expected: 'from 1 to 20 { issuer, jwksUrl? }' })
+
+const RevocationsSchema = Type.Object({
+  feedUrl: Type.Optional(httpUrl('The revocation feed when `issuer` is a string. Default: the `revocation_feed_endpoint` its discovery document advertises')),
+  failClosedAfter: Type.Optional(milliseconds(0, MAX_TIMER, 'Refuse tokens (503) once revocations may have been missed this long, counted from the last data the feed sent. Default: never (keep the last set)')),
+  idleTimeout: Type.Optional(milliseconds(1000, MAX_TIMER, 'Default 45000. A feed silent this long (no event, no keep-alive) is reconnected')),
+  maxEntries: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Default 100000. Most live revocations held per issuer (about 105 bytes each); a feed that sends more is treated as broken', expected: 'an integer from 1 to 10000000' })),
+  maxLifetime: Type.Optional(milliseconds(60_000, MAX_TIMER, 'Default 86400000 (24 h). An entry is kept at most this long, whatever exp it names: longer than any access token you accept'))
+}, { additionalProperties: false, expected: 'false, or { feedUrl?, failClosedAfter?, idleTimeout?, maxEntries?, maxLifetime? }' })
 
 export const VerifierOptionsSchema = Type.Object({
   issuer: Type.Union([Type.String({ minLength: 1 }), IssuerListSchema], {
-    description: 'Required. The exact `iss` to trust, or an allowlist of `{ issuer, jwksUrl? }`. ' +
-      'A token\'s `iss` only picks one of these; it never chooses where keys come from.'
+    description: 'Required. The exact `iss` to trust, or an allowlist of `{ issuer, jwksUrl? }`. A token\'s `iss` only picks one of these; it never chooses where keys come from.',
+    expected: 'the exact iss of the tokens (\'https://auth.example.com\'), or an array of { issuer, jwksUrl? }'
   }),
   audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-    description: 'Required. The `aud` (or one of them) a token must carry'
+    description: 'Required. The `aud` (or one of them) a token must carry',
+    expected: 'the aud your tokens carry, as a string (\'my-api\') or a non-empty array of strings'
   }),
   jwksUrl: Type.Optional(httpUrl('JWKS URL when `issuer` is a string. Default: by `discovery`, else the issuer URL + /.well-known/jwks.json')),
-  discovery: Type.Boolean({
-    default: false,
-    description: 'Default false. Read `jwks_uri` from the issuer\'s /.well-known/openid-configuration (whose `issuer` must match exactly) for issuers without a jwksUrl'
-  }),
-  algorithms: Type.Array(AsymmetricAlgorithm, { minItems: 1, default: ['RS256'], description: 'Default ["RS256"]. Allowed `alg` values' }),
-  clockTolerance: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Default 5. Seconds of clock skew allowed on exp, nbf, iat' }),
-  fetchTimeout: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'Default 3000. Milliseconds a JWKS fetch (discovery included) may take; then it is aborted and waiting requests get 503' }),
-  cooldown: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 10_000, description: 'Default 10000. Milliseconds between two JWKS fetches triggered by unknown kids or by a failed fetch, per issuer' }),
-  keyCacheTtl: Type.Integer({ minimum: 1000, default: 300_000, description: 'Default 300000. Longest time (ms) between background JWKS refreshes; the JWKS Cache-Control max-age shortens it, `cooldown` is the floor' }),
-  keyCacheMax: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Default 50. Most keys kept per issuer; a JWKS with more keys is refused' }),
-  unknownKidCacheMax: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Default 1000. Most unknown kids remembered per issuer (the negative cache)' }),
-  tokenCacheMax: Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'Default 0 (off). Verified tokens cached (keyed by the whole token); an entry never outlives `exp` nor its key' }),
-  tokenCacheTtl: Type.Integer({ minimum: 1000, default: 60_000, description: 'Default 60000. Longest time (ms) a verified token stays cached' }),
-  realm: Type.String({ default: 'api', description: 'Default "api". The realm of the WWW-Authenticate challenge' }),
-  discoveryOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
+  discovery: Type.Boolean({ default: false, description: 'Default false. Read `jwks_uri` from the issuer\'s /.well-known/openid-configuration (whose `issuer` must match exactly) for issuers without a jwksUrl', expected: 'true or false' }),
+  algorithms: Type.Array(AsymmetricAlgorithm, { minItems: 1, default: ['RS256'], description: 'Default ["RS256"]. Allowed `alg` values', expected: `a non-empty array of ${ALGORITHMS.join(', ')}` }),
+  clockTolerance: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Default 5. Seconds of clock skew allowed on exp, nbf, iat', expected: 'seconds, an integer from 0 to 300' }),
+  fetchTimeout: milliseconds(100, 60_000, 'Default 3000. Milliseconds a JWKS fetch (discovery included) may take; then it is aborted and waiting requests get 503', 3000),
+  cooldown: milliseconds(100, 3_600_000, 'Default 10000. Milliseconds between two JWKS fetches triggered by unknown kids or by a failed fetch, per issuer', 10_000),
+  keyCacheTtl: milliseconds(1000, MAX_TIMER, 'Default 300000. Longest time (ms) between background JWKS refreshes; the JWKS Cache-Control max-age shortens it, `cooldown` is the floor', 300_000),
+  keyCacheMax: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Default 50. Most keys kept per issuer; a JWKS with more keys is refused', expected: 'an integer from 1 to 1000' }),
+  unknownKidCacheMax: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Default 1000. Most unknown kids remembered per issuer (the negative cache)', expected: 'an integer from 1 to 100000' }),
+  tokenCacheMax: Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'Default 0 (off). Verified tokens cached (keyed by the whole token); an entry never outlives `exp`, its key nor a revocation', expected: 'an integer from 0 (off) to 100000' }),
+  tokenCacheTtl: milliseconds(1000, MAX_TIMER, 'Default 60000. Longest time (ms) a verified token stays cached', 60_000),
+  realm: Type.String({ default: 'api', description: 'Default "api". The realm of the WWW-Authenticate challenge', expected: 'a string' }),
+  discoveryOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$', expected: 'an origin such as \'https://keys.example.com\'' }), {
     default: [],
-    description: 'Default []. Origins besides the issuer\'s own that a discovery document may name for jwks_uri'
+    description: 'Default []. Origins besides the issuer\'s own that a discovery document may name for jwks_uri',
+    expected: 'an array of origins such as \'https://keys.example.com\''
   }),
-  revocations: Type.Union([Type.Literal(false), Type.Object({
-    feedUrl: Type.Optional(httpUrl('The revocation feed when `issuer` is a string. Default: the `revocation_feed_endpoint` its discovery document advertises')),
-    failClosedAfter: Type.Optional(Type.Integer({ minimum: 0, description: 'Refuse tokens (503) once the feed has been unreachable this many ms. Default: never (keep the last set)' })),
-    idleTimeout: Type.Optional(Type.Integer({ minimum: 1000, description: 'Default 45000. A feed silent this long (no event, no keep-alive) is reconnected' }))
-  }, { additionalProperties: false })], {
+  revocations: Type.Union([Type.Literal(false), RevocationsSchema], {
     default: {},
-    description: 'Default {}: follow the issuer\'s revocation feed when it advertises one. false: never'
+    description: 'Default {}: follow the issuer\'s revocation feed when it advertises one. false: never',
+    expected: RevocationsSchema.expected as string
   }),
-  // Passed to @fastify/jwt as they are.
   cookie: Type.Optional(Type.Object({
-    cookieName: Type.String({ minLength: 1 }),
-    signed: Type.Boolean({ default: false })
-  }, { additionalProperties: false, description: 'Also read the token from this cookie (needs @fastify/cookie); the Authorization header wins' })),
-  namespace: Type.Optional(Type.String({ pattern: IDENTIFIER, description: '@fastify/jwt namespace: request.<namespace>JwtVerify(), fastify.jwt.<namespace>, beside an app\'s own @fastify/jwt' })),
-  jwtVerify: Type.Optional(Type.String({ pattern: IDENTIFIER, description: 'With namespace: the name of the request\'s verify method' })),
-  jwtDecode: Type.Optional(Type.String({ pattern: IDENTIFIER, description: 'With namespace: the name of the request\'s decode method' })),
-  decoratorName: Type.Optional(Type.String({ pattern: IDENTIFIER, description: 'Default "user". The request property that holds the verified token' }))
+    cookieName: Type.String({ minLength: 1, expected: 'the cookie\'s name' }),
+    signed: Type.Boolean({ default: false, expected: 'true or false' })
+  }, { additionalProperties: false, description: 'Also read the token from this cookie (needs @fastify/cookie); the Authorization header wins', expected: '{ cookieName, signed? }' })),
+  namespace: Type.Optional(identifier('@fastify/jwt namespace: request.<namespace>JwtVerify(), fastify.jwt.<namespace>, beside an app\'s own @fastify/jwt')),
+  jwtVerify: Type.Optional(identifier('With namespace: the name of the request\'s verify method')),
+  jwtDecode: Type.Optional(identifier('With namespace: the name of the request\'s decode method')),
+  decoratorName: Type.Optional(identifier('Default "user". The request property that holds the verified token'))
 }, { additionalProperties: false })
 
 export type VerifierOptions = Static<typeof VerifierOptionsSchema>
 export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'> & Partial<VerifierOptions> & {
-  /** @fastify/jwt's formatUser: what `request.user` holds, made from the verified (frozen) claims. */
+  /** What `request.user` (or the decoratorName property) holds, made from the verified claims; frozen in turn. */
   formatUser?: (claims: VerifiedClaims) => unknown
 }
 
-// Keys Fastify itself accepts in register options; not ours to refuse.
-const FASTIFY_REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
+// Keys Fastify itself accepts in register options: not ours to check (nor to copy: functions).
+const FASTIFY_REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+const NO_SUCH_OPTION = 'there is no such option (check its spelling in the README\'s options table)'
 
 function fail (option: string, message: string): never {
   throw new TypeError(`verifier plugin: option ${option}: ${message}`)
 }
 
-/** Options with defaults applied, or a TypeError naming the first bad option. */
+/** A copy of plain data (arrays and plain objects); anything else as it is, for the schema to judge. */
+function plainCopy (value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainCopy)
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainCopy(item)]))
+}
+
+/** A schema error as a sentence naming the option (under `prefix`): what was given and what to write. */
+function refuse (error: ValueError, prefix = ''): never {
+  const option = `${prefix}${error.path}`.slice(1).replaceAll('/', '.')
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) fail(option, NO_SUCH_OPTION)
+  const expected = (error.schema as TSchema & { expected: string }).expected
+  if (error.type === ValueErrorType.ObjectRequiredProperty) fail(option, `is required; write ${expected}`)
+  const given = JSON.stringify(error.value)
+  const why = error.type === ValueErrorType.Union ? '' : ` (${error.message.toLowerCase()})`
+  fail(option, `${given} cannot work${why}; write ${expected}`)
+}
+
+/** The first error of `schema` for the option at `path`: a list or an object is checked alone first, so the error names its item. */
+function firstError (value: unknown, path: string, schema: TSchema): void {
+  const error = Value.Errors(schema, value).First()
+  if (error) refuse(error, path)
+}
+
+/** Options with defaults applied, or a TypeError naming the first bad option and what to write instead. */
 export function checkOptions ({ formatUser, ...options }: VerifierPluginOptions): VerifierOptions & Pick<VerifierPluginOptions, 'formatUser'> {
-  if (formatUser !== undefined && typeof formatUser !== 'function') fail('formatUser', 'must be a function')
-  const copy: Record<string, unknown> = structuredClone({ ...options })
-  for (const key of FASTIFY_REGISTER_KEYS) delete copy[key]
-  const withDefaults = Value.Default(VerifierOptionsSchema, copy)
-  // A list of issuers is checked on its own first: the union's error would not say which item is wrong.
-  const issuerList = (withDefaults as { issuer?: unknown }).issuer
-  const itemError = Array.isArray(issuerList) ? Value.Errors(IssuerListSchema, issuerList).First() : undefined
-  if (itemError) fail(`issuer${itemError.path.replaceAll('/', '.')}`, itemError.message)
-  const error = Value.Errors(VerifierOptionsSchema, withDefaults).First()
-  if (error) fail(error.path.slice(1).replaceAll('/', '.'), error.message)
-  const checked = withDefaults as VerifierOptions
-  if (Array.isArray(checked.issuer) && checked.jwksUrl !== undefined) {
-    fail('jwksUrl', 'set jwksUrl per issuer when issuer is an array')
+  if (formatUser !== undefined && typeof formatUser !== 'function') fail('formatUser', 'must be a function (claims) => user')
+  const ours = Object.fromEntries(Object.entries(options).filter(([key]) => !FASTIFY_REGISTER_KEYS.has(key)))
+  // TypeBox cannot copy a function: one in place of an option is refused first.
+  const [named] = Object.entries(ours).find(([, value]) => typeof value === 'function') ?? []
+  if (named !== undefined) {
+    const schema = VerifierOptionsSchema.properties[named as keyof VerifierOptions] as { expected?: string } | undefined
+    fail(named, schema ? `a function cannot work; write ${schema.expected}` : NO_SUCH_OPTION)
   }
-  if (checked.cooldown > checked.keyCacheTtl) fail('cooldown', 'must not be greater than keyCacheTtl')
-  if (Array.isArray(checked.issuer) && checked.revocations !== false && checked.revocations.feedUrl !== undefined) {
+  const withDefaults = Value.Default(VerifierOptionsSchema, plainCopy(ours)) as VerifierOptions
+  // A list of issuers, or the revocations object, is checked on its own first: the union's error would not say which part is wrong.
+  if (Array.isArray(withDefaults.issuer)) firstError(withDefaults.issuer, '/issuer', IssuerListSchema)
+  if (typeof withDefaults.revocations === 'object' && withDefaults.revocations !== null) firstError(withDefaults.revocations, '/revocations', RevocationsSchema)
+  firstError(withDefaults, '', VerifierOptionsSchema)
+  if (Array.isArray(withDefaults.issuer) && withDefaults.jwksUrl !== undefined) fail('jwksUrl', 'set jwksUrl per issuer when issuer is an array')
+  if (withDefaults.cooldown > withDefaults.keyCacheTtl) fail('cooldown', `must not be greater than keyCacheTtl (${withDefaults.keyCacheTtl})`)
+  if (Array.isArray(withDefaults.issuer) && withDefaults.revocations !== false && withDefaults.revocations.feedUrl !== undefined) {
     fail('revocations.feedUrl', 'set only with a single issuer (several issuers: each one\'s discovery document names its feed)')
   }
-  if (checked.namespace === undefined && (checked.jwtVerify ?? checked.jwtDecode) !== undefined) {
-    fail(checked.jwtVerify !== undefined ? 'jwtVerify' : 'jwtDecode', 'needs a namespace (@fastify/jwt renames its methods only then)')
+  if (withDefaults.namespace === undefined && (withDefaults.jwtVerify ?? withDefaults.jwtDecode) !== undefined) {
+    fail(withDefaults.jwtVerify !== undefined ? 'jwtVerify' : 'jwtDecode', 'needs a namespace (@fastify/jwt renames its methods only then)')
   }
-  trustedIssuers(checked)
-  return { ...checked, formatUser }
+  trustedIssuers(withDefaults)
+  return { ...withDefaults, formatUser }
 }
 
 /** The configured issuers, each with its fixed JWKS URL (undefined: found by discovery). */

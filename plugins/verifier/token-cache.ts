@@ -1,32 +1,29 @@
 // Verified tokens, keyed by the whole token string (never by a part of it), so a repeated token
-// skips decoding, the key lookup and the RSA check: `authenticate` asks it before @fastify/jwt.
-// (fast-jwt's own cache sits after the decoding and the key lookup, and cannot be told that a key
-// left the set.) An entry no longer counts once the key that verified it leaves the set or is
-// replaced, or the token is revoked; never past `exp`.
+// skips decoding, the key lookup and the signature check. (fast-jwt's own cache sits after the
+// decoding and the key lookup, and cannot be told that a key left the set.) An entry no longer
+// counts once `stillValid` says so (its key left the set or was replaced, or the token was
+// revoked); never past its deadline (exp plus the clock tolerance).
 import { LRUCache } from 'lru-cache'
 
-interface Verified {
-  /** What `request.user` was set to (frozen). */
-  user: unknown
-  /** Whether the key that verified the token is still published under its kid, and the token not revoked. */
-  stillValid: () => boolean
-  /** Milliseconds since the epoch after which the entry is dead (exp + clock tolerance). */
+interface Entry<T> {
+  value: T
+  /** Milliseconds since the epoch after which the entry is dead. */
   deadline: number
 }
 
-export function createTokenCache (max: number, ttl: number) {
-  const cache = new LRUCache<string, Verified>({ max, ttl })
+export function createTokenCache<T extends object> (max: number, ttl: number, stillValid: (value: T) => boolean) {
+  const cache = new LRUCache<string, Entry<T>>({ max, ttl })
   return {
-    /** The user of a token verified before, if its key is still published and it has not expired. */
-    get (token: string): unknown {
+    /** What `token` was verified as, if that still holds. */
+    get (token: string): T | undefined {
       const hit = cache.get(token)
       if (!hit) return undefined
-      if (Date.now() < hit.deadline && hit.stillValid()) return hit.user
+      if (Date.now() < hit.deadline && stillValid(hit.value)) return hit.value
       cache.delete(token)
       return undefined
     },
-    set (token: string, verified: Verified): void {
-      cache.set(token, verified)
+    set (token: string, value: T, deadline: number): void {
+      cache.set(token, { value, deadline })
     },
     get size (): number { return cache.size }
   }

@@ -1,6 +1,6 @@
-// The checks the verifier makes around @fastify/jwt and fast-jwt, each failure one of our errors
+// The checks the verifier makes around fast-jwt's signature check, each failure one of our errors
 // with its reason: where the token comes from, what in its header picks the key (before any key
-// lookup, so junk never causes a fetch), and the claims once fast-jwt has checked the signature.
+// lookup, so junk never causes a fetch), and the claims once the signature is checked.
 // They are ours because @fastify/jwt folds every claim failure into one code (or lets fast-jwt's
 // through as a 500), and fast-jwt's own `typ` check refuses `application/at+jwt` (RFC 9068 §4).
 import type { FastifyRequest } from 'fastify'
@@ -8,6 +8,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { ACCESS_TOKEN_TYPE, AccessTokenClaimsSchema, type AccessTokenClaims } from '../shared/claims.js'
 import type { Algorithm } from './algorithms.js'
 import { tokenExpired, tokenInvalid, tokenMissing } from './errors.js'
+import { highS } from './signature-form.js'
 import { KID_PATTERN } from './usable-keys.js'
 
 const claimsChecker = TypeCompiler.Compile(AccessTokenClaimsSchema)
@@ -65,15 +66,20 @@ type CookieRequest = FastifyRequest & {
   unsignCookie?: (value: string) => { valid: boolean, value: string | null }
 }
 
+/** Where a token is looked for, for the 401 that says none was found. */
+export function tokenPlaces (cookie: TokenCookie | undefined): string {
+  return cookie ? `the Authorization header or the ${cookie.cookieName} cookie` : 'the Authorization header'
+}
+
 /**
  * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), else of `cookie` when configured.
- * Another scheme counts as no token. @fastify/jwt calls this as its `extractToken`.
+ * Another scheme counts as no token. Each scheme is one branch here: a new one (DPoP) is another.
  */
 export function extractToken (request: FastifyRequest, cookie: TokenCookie | undefined): string {
   const authorization = request.headers.authorization
   if (authorization !== undefined && BEARER_SCHEME.test(authorization)) return wellFormed(bearerToken(authorization))
   const raw = cookie && (request as CookieRequest).cookies?.[cookie.cookieName]
-  if (!raw) throw tokenMissing()
+  if (!raw) throw tokenMissing(tokenPlaces(cookie))
   if (!cookie.signed) return wellFormed(raw)
   const { valid, value } = (request as CookieRequest).unsignCookie!(raw)
   if (!valid) throw tokenInvalid('malformed', 'the token cookie\'s signature is invalid')
@@ -83,12 +89,14 @@ export function extractToken (request: FastifyRequest, cookie: TokenCookie | und
 export interface DecodedToken {
   header: Record<string, unknown>
   payload: Record<string, unknown>
+  signature: string
 }
 
-/** What picks the key: alg, typ, crit, kid and iss; checked before any key lookup. */
-export function checkHeader ({ header, payload }: DecodedToken, algorithms: readonly Algorithm[], issuers: ReadonlySet<string>) {
+/** What picks the key: alg, typ, crit, kid and iss, and the signature's form; checked before any key lookup. */
+export function checkHeader ({ header, payload, signature }: DecodedToken, algorithms: readonly Algorithm[], issuers: ReadonlySet<string>) {
   if (!algorithms.includes(header.alg as Algorithm)) throw tokenInvalid('alg_not_allowed', 'the algorithm is not allowed')
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase().replace(/^application\//, '') !== ACCESS_TOKEN_TYPE) {
+  // The exact spelling first: the common case allocates nothing.
+  if (header.typ !== ACCESS_TOKEN_TYPE && (typeof header.typ !== 'string' || header.typ.toLowerCase().replace(/^application\//, '') !== ACCESS_TOKEN_TYPE)) {
     throw tokenInvalid('wrong_type', `the typ header is not ${ACCESS_TOKEN_TYPE}`)
   }
   // RFC 7515 §4.1.11: a token may not be accepted unless every extension it marks critical is
@@ -96,6 +104,7 @@ export function checkHeader ({ header, payload }: DecodedToken, algorithms: read
   if (header.crit !== undefined) throw tokenInvalid('malformed', 'the token has critical header extensions')
   if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw tokenInvalid('bad_kid', 'the kid header is missing or malformed')
   if (typeof payload.iss !== 'string' || !issuers.has(payload.iss)) throw tokenInvalid('wrong_issuer', 'the issuer is not trusted')
+  if (highS(header.alg as Algorithm, signature)) throw tokenInvalid('bad_signature', 'the ECDSA signature is not in its low-S form')
   return { alg: header.alg as Algorithm, kid: header.kid, iss: payload.iss }
 }
 
@@ -109,22 +118,16 @@ export interface ClaimRules {
 export function checkClaims (claims: Record<string, unknown>, rules: ClaimRules): AccessTokenClaims {
   if (!claimsChecker.Check(claims)) {
     const first = claimsChecker.Errors(claims).First()!
-    throw tokenInvalid('bad_claims', `claim ${first.path.slice(1)} ${first.message}`)
+    throw tokenInvalid('bad_claims', `the claim ${first.path.slice(1).split('/')[0]} is missing or of the wrong type`)
   }
   const now = Date.now() / 1000
   if (claims.exp + rules.clockTolerance < now) throw tokenExpired()
   if (claims.nbf !== undefined && claims.nbf - rules.clockTolerance > now) throw tokenInvalid('not_yet_valid', 'the token is not valid yet')
   if (claims.iat - rules.clockTolerance > now) throw tokenInvalid('not_yet_valid', 'the token was issued in the future')
-  const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud
-  if (!audiences.some((aud) => rules.audience.includes(aud))) throw tokenInvalid('wrong_audience', 'the audience is not accepted')
+  const accepted = typeof claims.aud === 'string' ? rules.audience.includes(claims.aud) : claims.aud.some((aud) => rules.audience.includes(aud))
+  if (!accepted) throw tokenInvalid('wrong_audience', 'the audience is not accepted')
   return claims
 }
 
+/** The claims as routes get them: frozen all the way down (see frozen.ts). */
 export type VerifiedClaims = Readonly<Omit<AccessTokenClaims, 'aud' | 'roles'> & { aud: string | readonly string[], roles?: readonly string[] }>
-
-/** The claims, frozen with their arrays: one route cannot change what the next request is handed. */
-export function frozen (claims: AccessTokenClaims): VerifiedClaims {
-  if (Array.isArray(claims.aud)) Object.freeze(claims.aud)
-  if (claims.roles) Object.freeze(claims.roles)
-  return Object.freeze(claims)
-}

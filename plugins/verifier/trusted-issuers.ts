@@ -3,18 +3,21 @@
 // serve them all: one for JSON (JWKS and discovery, each request under a hard deadline) and one
 // for the feed's event stream (no deadline, but a longest silence).
 import type { FastifyBaseLogger } from 'fastify'
+import { createDiscovery } from './discovery.js'
 import { revocationsUnavailable, tokenInvalid } from './errors.js'
 import { createIssuerKeys, type FetchCounters, type IssuerKeys } from './issuer-keys.js'
 import { createKeyAgent } from './key-agent.js'
 import type { VerifierOptions } from './options.js'
-import { createRevocationFeed, type RevocationFeed } from './revocation-feed.js'
+import { createRevocationFeed, LONGEST_RETRY, type RevocationFeed } from './revocation-feed.js'
 import { createRevocationSet, type RevocableToken, type RevocationSet } from './revocation-set.js'
 
 // A real JWKS is a few KB; a larger answer is a wrong endpoint, and reading it would cost memory.
 const JWKS_MAX_BYTES = 256 * 1024
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
 const EVENT_STREAM = /^text\/event-stream\s*(;|$)/i
-const FEED_IDLE_TIMEOUT = 45_000
+export const FEED_IDLE_TIMEOUT = 45_000
+export const REVOCATIONS_MAX_ENTRIES = 100_000
+export const REVOCATIONS_MAX_LIFETIME = 86_400_000
 
 export interface TrustedIssuer {
   keys: IssuerKeys
@@ -33,6 +36,18 @@ export function stillStands ({ revocations }: TrustedIssuer, token: RevocableTok
   return !revocations || (!revocations.feed.failedClosed() && !revocations.set.revokes(token))
 }
 
+/** Logs, once per value, an issuer whose own discovery document names it otherwise than the configuration. */
+function mismatchReporter (issuer: string, log: FastifyBaseLogger) {
+  const reported = new Set<unknown>()
+  return (named: unknown) => {
+    if (reported.has(named)) return
+    reported.add(named)
+    log.error({ configured: issuer, discovered: named },
+      `the issuer's discovery document names it ${JSON.stringify(named)}, not ${JSON.stringify(issuer)} as configured: ` +
+      'tokens carry the iss their issuer names, and each is refused as from an untrusted issuer until the configured value is the same')
+  }
+}
+
 export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: string }>, options: VerifierOptions, log: FastifyBaseLogger) {
   const counters: FetchCounters = { ok: 0, failed: 0, timedOut: 0 }
   const json = createKeyAgent({ deadline: options.fetchTimeout, timeout: options.fetchTimeout, maxBytes: JWKS_MAX_BYTES, contentType: JSON_TYPE }, 'application/jwk-set+json, application/json')
@@ -42,13 +57,19 @@ export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: st
     : createKeyAgent({ deadline: undefined, timeout: options.fetchTimeout, idleTimeout: revocations.idleTimeout ?? FEED_IDLE_TIMEOUT, maxBytes: Infinity, contentType: EVENT_STREAM }, 'text/event-stream')
 
   function trust (issuer: string, jwksUrl: string | undefined): TrustedIssuer {
-    const keys = createIssuerKeys(issuer, { ...options, jwksUrl, allowedOrigins: options.discoveryOrigins }, json, counters, log)
+    const rules = { allowedOrigins: options.discoveryOrigins }
+    const discovery = createDiscovery(issuer, json, mismatchReporter(issuer, log))
+    const keys = createIssuerKeys(issuer, { ...options, ...rules, jwksUrl }, discovery, json, counters, log)
     // A feed is found through the issuer's URL (or configured): an issuer that is no URL has none.
     if (revocations === false || (revocations.feedUrl === undefined && !/^https?:\/\//.test(issuer))) return { keys }
-    const set = createRevocationSet(options.clockTolerance)
+    const set = createRevocationSet({
+      clockTolerance: options.clockTolerance,
+      maxEntries: revocations.maxEntries ?? REVOCATIONS_MAX_ENTRIES,
+      maxLifetime: revocations.maxLifetime ?? REVOCATIONS_MAX_LIFETIME
+    })
     const feed = createRevocationFeed(issuer, {
-      feedUrl: revocations.feedUrl, failClosedAfter: revocations.failClosedAfter, rediscoverEvery: options.keyCacheTtl, allowedOrigins: options.discoveryOrigins
-    }, set, { json, stream: stream! }, log)
+      ...rules, feedUrl: revocations.feedUrl, failClosedAfter: revocations.failClosedAfter, rediscoverEvery: options.keyCacheTtl, stableAfter: LONGEST_RETRY
+    }, set, discovery, { json, stream: stream! }, log)
     return { keys, revocations: { set, feed } }
   }
 
@@ -80,7 +101,7 @@ export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: st
         unknownKidsCached: all.reduce((sum, { keys }) => sum + keys.unknownKidsCached, 0),
         jwksLoaded: all.some(({ keys }) => keys.loaded),
         revocations: {
-          /** Feeds followed, and of those, connected and caught up. */
+          /** Feeds followed (or still to be found through discovery), and of those, connected and caught up. */
           feeds: status.filter((one) => one.following).length,
           synced: status.filter((one) => one.synced).length,
           /** Feeds gone past `failClosedAfter`: their issuer's tokens are refused. */
@@ -94,3 +115,5 @@ export function createTrustedIssuers (list: Array<{ issuer: string, jwksUrl?: st
     }
   }
 }
+
+export type TrustedIssuers = ReturnType<typeof createTrustedIssuers>

@@ -1,7 +1,7 @@
 // buildApp: the example resource service, trusting the auth service's tokens through the verifier.
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import verifier, { type VerifierPluginOptions } from '../../plugins/verifier/index.js'
+import verifier, { type VerifiedClaims, type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../shared/error-handler.js'
 import { notFoundHandler } from '../shared/framework-errors.js'
 import { serverOptions } from '../shared/http-server.js'
@@ -37,4 +37,12 @@ export async function buildApp (options: ResourceAppOptions) {
   await app.register(resourceRoutes, { serviceToken, ordersUrl: options.ordersUrl })
   await app.register(readinessRoutes, { checks: { jwks: jwksReadinessCheck(app), revocations: revocationsReadinessCheck(app) } })
   return app
+}
+
+// request.user holds the verified claims in this service: the verifier leaves that type to the
+// app, as @fastify/jwt does (see the verifier's README, TypeScript).
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    user: VerifiedClaims
+  }
 }

@@ -8,7 +8,9 @@ import type { FromChild, ToChild } from './server.js'
 import type { ServerSpec } from './targets.js'
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server.ts', import.meta.url))
-const START_TIMEOUT_MS = 30_000
+// Several children start at once, each compiling its TypeScript through tsx: on a machine shared
+// with other work that took more than 30 s.
+const START_TIMEOUT_MS = 120_000
 
 export interface ServerChild {
   name: string

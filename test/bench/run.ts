@@ -103,7 +103,7 @@ async function measure (only: string[] | undefined): Promise<void> {
     { name: 'protected, token cache off', run: load(cacheOff.url, '/resource/protected') },
     { name: 'protected, token cache on', run: load(cacheOn.url, '/resource/protected') },
     {
-      // Issue 12's comparison in the bare app, measured in alternation (see alternately).
+      // Our verifier like for like in the bare app, measured in alternation (see alternately).
       name: `like for like, bare app: ${DOCUMENTED_NAME}, ${BARE_VERIFIER_NAME}, ${FASTIFY_JWT_ONLY_NAME}, ${BARE_RSA_ONLY_NAME}`,
       run: (duration) => alternately({
         [DOCUMENTED_NAME]: load(documented.url, '/resource/protected'),
@@ -202,7 +202,7 @@ try {
 
 const MB = 2 ** 20
 const ratios = {
-  ...(mainMeasured && { production: productionRatios(samples), verifier: verifierRatios(samples), issue7: targetRatios(samples, memory) }),
+  ...(mainMeasured && { production: productionRatios(samples), verifier: verifierRatios(samples), services: targetRatios(samples, memory) }),
   ...(revocation && { revocation: revocationRatios(samples, revocation) })
 }
 const host = machine()
@@ -216,13 +216,13 @@ if (memory) {
 }
 if (ratios.production) {
   console.log(`\nverified-token cache on means ${JSON.stringify(VERIFIED_TOKEN_CACHE_ON)}\n`)
-  console.log('targets of issue 15: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
-  console.log('\ntargets of issue 12: our verifier (@fastify/jwt + get-jwks and our layer) in a bare app, like for like\n' + formatRatios(ratios.verifier!))
-  console.log('\ntargets of issue 7\n' + formatRatios(ratios.issue7!))
+  console.log('targets: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
+  console.log('\ntargets: our verifier (get-jwks, fast-jwt, @fastify/jwt and our layer) in a bare app, like for like\n' + formatRatios(ratios.verifier!))
+  console.log('\ntargets: the services against our own app\'s unauthenticated route\n' + formatRatios(ratios.services!))
   console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
 }
 if (revocation) {
-  console.log('\ntargets of issue 13: revocation, 2 auth replicas on PostgreSQL (production start), 3 verifiers\n' + formatRatios(ratios.revocation!))
+  console.log('\ntargets: revocation, 2 auth replicas on PostgreSQL (production start), 3 verifiers\n' + formatRatios(ratios.revocation!))
   console.log(`\n${revocationLines(revocation).join('\n')}`)
 }
 await writeFile(args.out, JSON.stringify({

@@ -21,6 +21,7 @@ async function build (t: Test, jwks: { url: string, jwksUrl: string }, extra: Re
     await request.jwtVerify()
     return { sub: request.user.sub }
   })
+  app.get('/decode', async (request) => request.jwtDecode())
   t.teardown(() => app.close())
   await app.ready()
   return app
@@ -183,9 +184,11 @@ t.test('a namespace alone names the method <namespace>JwtVerify; errors that are
   t.equal(broken.statusCode, 500, 'an app\'s own formatUser bug is a 500, not a refused token')
 })
 
-t.test('fastify.jwt.decode() reads a token without verifying it; a verifier cannot sign', async (t) => {
+t.test('fastify.jwt.decode() reads a token without verifying it; a verifier cannot sign, and fastify.jwt.verify() says what to use', async (t) => {
   const jwks = await startJwksServer(t, [key])
   const app = await build(t, jwks)
   t.match(app.jwt.decode(signToken(key, jwks.url)), { header: { kid: key.kid, typ: 'at+jwt' }, payload: { sub: 'user-1' } })
+  t.match((await app.inject({ url: '/decode', headers: { authorization: `Bearer ${signToken(key, jwks.url)}` } })).json(), { payload: { sub: 'user-1' } }, 'request.jwtDecode()')
   t.throws(() => app.jwt.sign({ sub: 'x' } as never), /unable to sign/)
+  t.throws(() => app.jwt.verify(signToken(key, jwks.url)), { message: /fastify\.jwt\.verify\(\) cannot check these tokens; use request\.jwtVerify\(\) or app\.authenticate/ })
 })

@@ -3,6 +3,7 @@
 // refresh, so honest tokens signed with it never see a 401; the caches stay within their bounds.
 import t from 'tap'
 import pino from 'pino'
+import { createDiscovery } from '../../plugins/verifier/discovery.js'
 import { createIssuerKeys } from '../../plugins/verifier/issuer-keys.js'
 import { createKeyAgent } from '../../plugins/verifier/key-agent.js'
 import { buildVerifierApp, callWith, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
@@ -86,7 +87,7 @@ t.test('a refresh while a fetch is in flight (the background timer, say) joins i
   const agent = createKeyAgent({ deadline: 1000, timeout: 1000, maxBytes: 1e6, contentType: /json/ }, 'application/json')
   const keys = createIssuerKeys(jwks.url,
     { jwksUrl: jwks.jwksUrl, algorithms: ['RS256'], keyCacheMax: 50, allowedOrigins: [], cooldown: 1000, keyCacheTtl: 300_000, unknownKidCacheMax: 10 },
-    agent, counters, pino({ enabled: false }))
+    createDiscovery(jwks.url, agent, () => {}), agent, counters, pino({ enabled: false }))
   t.teardown(() => { keys.close(); return agent.close() })
   const first = keys.refresh()
   t.equal(keys.refresh(), first, 'the same promise')

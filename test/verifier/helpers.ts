@@ -27,15 +27,34 @@ export function makeKey (kid = randomBytes(32).toString('base64url'), alg: Algor
   return { kid, jwk, privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string }
 }
 
-/** A signed access token; `claims` and `header` override the honest defaults. */
+// The order n of each curve (SEC 2), and the size of r and s in a JWS signature.
+const ECDSA: Record<string, { size: number, n: bigint }> = {
+  ES256: { size: 32, n: BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551') },
+  ES384: { size: 48, n: BigInt('0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973') },
+  ES512: { size: 66, n: 6864797660130609714981900799081393217269435300143305409394463459185543183397655394245057746333217197532963996371363321113864768612440380340372808892707005449n }
+}
+
+/** `token` (ES*) with s replaced by n - s: the same signature, spelled the other way; `low` picks the low-S one. */
+export function ecdsaTwin (token: string, alg: Algorithm, low?: boolean): string {
+  const { size, n } = ECDSA[alg]!
+  const cut = token.lastIndexOf('.')
+  const signature = Buffer.from(token.slice(cut + 1), 'base64url')
+  const s = BigInt(`0x${signature.subarray(size).toString('hex')}`)
+  if (low !== undefined && (s <= n / 2n) === low) return token
+  const twin = Buffer.from((n - s).toString(16).padStart(2 * size, '0'), 'hex')
+  return `${token.slice(0, cut + 1)}${Buffer.concat([signature.subarray(0, size), twin]).toString('base64url')}`
+}
+
+/** A signed access token (ES signatures in their low-S form); `claims` and `header` override the honest defaults. */
 export function signToken (key: Pick<TestKey, 'kid' | 'privatePem'> & { jwk?: object }, issuer: string, claims: Record<string, unknown> = {},
   header: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000)
   const alg = (key.jwk as { alg?: Algorithm } | undefined)?.alg ?? 'RS256'
   const sign = createSigner({ key: key.privatePem, algorithm: alg, kid: key.kid, header: { alg, typ: 'at+jwt', ...header } })
-  return sign({
+  const token = sign({
     iss: issuer, sub: 'user-1', aud: 'ssot-api', iat: now, exp: now + 600, jti: randomUUID(), client_id: 'c', scope: 'profile', ...claims
   })
+  return alg.startsWith('ES') ? ecdsaTwin(token, alg, true) : token
 }
 
 /** A random kid of the right shape, that no issuer ever published. */
@@ -72,12 +91,12 @@ export interface FeedEvent { id: number, hash: string, exp: number }
 /**
  * An issuer on loopback with a discovery document, a JWKS and a revocation feed (Server-Sent
  * Events, resumable with Last-Event-ID). `publish` revokes, `cut` drops every follower, `down`
- * refuses new ones.
+ * refuses new ones, `garbageAfterSync` sends a broken event after each `synced`.
  */
 export async function startFeedIssuer (t: Test, keys: TestKey[], advertise = true) {
   const events: FeedEvent[] = []
   const followers = new Set<ServerResponse>()
-  const state = { down: false, discoveryDown: false, connections: 0, lastEventIds: [] as Array<string | undefined> }
+  const state = { down: false, discoveryDown: false, garbageAfterSync: false, connections: 0, lastEventIds: [] as Array<string | undefined> }
   const write = (res: ServerResponse, event: FeedEvent) => res.write(`id: ${event.id}\nevent: revoked\ndata: ${JSON.stringify({ hash: event.hash, exp: event.exp })}\n\n`)
   const server = createHttpServer((req, res) => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
@@ -95,6 +114,7 @@ export async function startFeedIssuer (t: Test, keys: TestKey[], advertise = tru
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
     for (const event of events) if (after === undefined || event.id > Number(after)) write(res, event)
     res.write(`event: synced\ndata: {"id":"${events.at(-1)?.id ?? ''}"}\n\n`)
+    if (state.garbageAfterSync) res.write('event: revoked\ndata: {"hash":"not-a-digest"}\n\n')
     followers.add(res)
     res.on('close', () => followers.delete(res))
   })

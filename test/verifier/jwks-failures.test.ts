@@ -1,6 +1,7 @@
 // A JWKS endpoint that misbehaves: every answer that is not a 200 JSON JWK Set is a clear fetch
 // error (503 when no usable key, never 500, never a hang); redirects are never followed.
 import t from 'tap'
+import { captureLogs } from '../helper.js'
 import { buildVerifierApp, reasonsOf, callWith, makeKey, signToken, startHungServer, startJwksServer } from './helpers.js'
 
 const key = makeKey()
@@ -22,14 +23,17 @@ const bad: Array<[string, (res: import('node:http').ServerResponse) => void]> = 
   }))]
 ]
 
-t.test('each bad answer is a 503 with Retry-After and a message saying what went wrong', async (t) => {
+t.test('each bad answer is a 503 with Retry-After and a fixed message; what went wrong is in the log', async (t) => {
   for (const [name, respond] of bad) {
     const jwks = await startJwksServer(t)
     jwks.respond = (req, res) => respond(res)
-    const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl })
+    const logs = captureLogs('warn')
+    const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl }, logs.logger)
     const response = await callWith(app, signToken(key, jwks.url))
     t.equal(response.statusCode, 503, name)
     t.equal(response.json().code, 'AUTH_JWKS_UNAVAILABLE', name)
+    t.equal(response.json().message, 'The issuer\'s signing keys cannot be fetched right now', `${name}: nothing about our internals`)
+    t.match(logs.lines, [{ msg: /^JWKS fetch failed/, issuer: jwks.url, err: /\S/ }], `${name}: the details in the log`)
     t.match(response.headers['retry-after'], /^\d+$/, name)
     t.notOk(response.headers['www-authenticate'], name)
     t.same(reasonsOf(app), ['jwks_unavailable'], name)

@@ -1,6 +1,6 @@
 // The verifier's parts on their own where HTTP cannot reach a case: which endpoints a discovery
-// document may name, the request guard's deadline before a connection exists, and the expiry of
-// revocations.
+// document may name, the request guard's deadline before a connection exists, and the bounds of
+// the revocation set (expiry, entries, lifetime).
 import t from 'tap'
 import { checkedEndpoint } from '../../plugins/verifier/discovery.js'
 import { guard, KeyRequestError } from '../../plugins/verifier/key-agent.js'
@@ -33,9 +33,10 @@ t.test('a deadline that passes before the connection is made aborts it as soon a
   t.ok(aborted[0] instanceof KeyRequestError && aborted[0].timedOut)
 })
 
-t.test('a revocation leaves the set once the tokens it kills have expired', async (t) => {
-  const set = createRevocationSet(0)
-  t.teardown(set.close)
+t.test('a revocation leaves the set once the tokens it kills have expired; the set holds at most maxEntries, each at most maxLifetime', async (t) => {
+  const set = createRevocationSet({ clockTolerance: 0, maxEntries: 10, maxLifetime: 3_600_000 })
+  const capped = createRevocationSet({ clockTolerance: 0, maxEntries: 2, maxLifetime: 1000 })
+  t.teardown(() => { set.close(); capped.close() })
   const now = Math.floor(Date.now() / 1000)
   set.add('expired', now - 10)
   t.equal(set.size, 0, 'one already expired is not kept')
@@ -43,9 +44,18 @@ t.test('a revocation leaves the set once the tokens it kills have expired', asyn
   set.add('later', now + 600)
   set.add('later', now + 60) // the later exp of the two stays
   t.equal(set.size, 2)
+  const years = now + 31 * 365 * 24 * 3600
+  t.equal(capped.add('a', years), true)
+  t.equal(capped.add('b', years), true)
+  t.equal(capped.add('c', now + 60), false, 'full')
+  t.equal(capped.add('a', years + 1), true, 'one it holds may still be updated')
+  t.equal(capped.add('gone', now - 10), true, 'an expired one takes no room, and is not refused')
+  t.equal(capped.size, 2)
   await sleep(2100)
   set.sweep()
+  capped.sweep()
   t.equal(set.size, 1)
   t.equal(set.revokes({ jti: 'x', hashes: ['later'] }), true)
   t.equal(set.revokes({ jti: 'x', hashes: ['soon'] }), false)
+  t.equal(capped.size, 0, 'the entries 31 years ahead left after maxLifetime')
 })

@@ -5,7 +5,12 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { revocationHash } from '../../plugins/shared/revocation-hash.js'
-import { captureLogs } from '../helper.js'
+import pino from 'pino'
+import { createDiscovery } from '../../plugins/verifier/discovery.js'
+import { createKeyAgent } from '../../plugins/verifier/key-agent.js'
+import { createRevocationFeed } from '../../plugins/verifier/revocation-feed.js'
+import { createRevocationSet } from '../../plugins/verifier/revocation-set.js'
+import { captureLogs, startResource } from '../helper.js'
 import { buildVerifierApp, callWith, makeKey, signToken, sleep, startFeedIssuer, startHungServer } from './helpers.js'
 
 const key = makeKey()
@@ -118,9 +123,81 @@ t.test('the feed down keeps the last set; failClosedAfter refuses tokens once it
 t.test('an issuer that advertises no feed: nothing followed, tokens verified as usual', async (t) => {
   const issuer = await startFeedIssuer(t, [key], false)
   const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', discovery: true, revocations: { failClosedAfter: 0 } })
+  await until(() => app.verifier.stats().revocations.feeds === 0, 'the discovery document read')
   t.equal((await callWith(app, signToken(key, issuer.url))).statusCode, 200)
   t.match(app.verifier.stats().revocations, { feeds: 0, synced: 0, goneSeconds: 0 })
   t.equal(issuer.connections, 0)
+})
+
+t.test('failClosedAfter holds while the feed is still to be found: the discovery document unreadable from the start', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  issuer.discoveryDown = true
+  const resource = await startResource(t, issuer.url, { JWKS_URL: `${issuer.url}/jwks`, REVOCATION_FAIL_CLOSED_AFTER: '1s' })
+  const token = signToken(key, issuer.url)
+  const protectedCall = () => fetch(`${resource.url}/resource/protected`, { headers: { authorization: `Bearer ${token}` } })
+  await sleep(1100)
+  const refused = await protectedCall()
+  t.equal(refused.status, 503, 'refused: revocations may have been missed for longer than failClosedAfter')
+  t.match(await refused.json(), { code: 'AUTH_REVOCATIONS_UNAVAILABLE' })
+  t.match(resource.verifier.stats().revocations, { feeds: 1, synced: 0, failedClosed: 1 })
+  const ready = await fetch(`${resource.url}/ready`)
+  t.equal(ready.status, 503, '/ready fails')
+  t.match(await ready.json(), { checks: { revocations: /tokens are refused/ } })
+  issuer.discoveryDown = false
+  await until(() => resource.verifier.stats().revocations.synced === 1, 'the feed, once the document can be read')
+  t.equal((await protectedCall()).status, 200)
+})
+
+t.test('fail-closed counts from the last data the feed sent, not from when its loss is noticed', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const app = await follower(t, issuer, { revocations: { failClosedAfter: 300 } })
+  const token = signToken(key, issuer.url)
+  await sleep(400) // a quiet feed: nothing sent since it synced
+  t.equal((await callWith(app, token)).statusCode, 200, 'connected: a quiet feed is not a lost one')
+  issuer.down = true
+  issuer.cut()
+  await until(() => app.verifier.stats().revocations.synced === 0, 'the loss')
+  const refused = await callWith(app, token)
+  t.equal(refused.statusCode, 503, 'refused at once: the last data came more than 300 ms ago')
+  t.ok(app.verifier.stats().revocations.goneSeconds >= 0.4)
+})
+
+t.test('a feed that syncs and then sends garbage is reconnected with a growing backoff', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  issuer.garbageAfterSync = true
+  await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', discovery: true, revocations: {} })
+  await until(() => issuer.connections === 1, 'the first connection')
+  await sleep(2000)
+  // 250 ms, 500 ms, 1 s...: at most 4 connections in 2 s (8 if each synced event reset the backoff).
+  t.ok(issuer.connections <= 4, `${issuer.connections} connections in 2 s`)
+})
+
+t.test('once a stream has stayed up a while, the backoff starts again from its first step, and a failure is logged again', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  const logs = captureLogs('warn')
+  const agent = createKeyAgent({ deadline: undefined, timeout: 1000, maxBytes: Infinity, contentType: /event-stream/ }, 'text/event-stream')
+  const set = createRevocationSet({ clockTolerance: 0, maxEntries: 10, maxLifetime: 60_000 })
+  const feed = createRevocationFeed(issuer.url, { feedUrl: `${issuer.url}/revocations`, failClosedAfter: undefined, rediscoverEvery: 1000, stableAfter: 150, allowedOrigins: [] },
+    set, createDiscovery(issuer.url, agent, () => {}), { json: agent, stream: agent }, pino(logs.logger, logs.stream))
+  t.teardown(async () => { feed.close(); set.close(); await agent.close() })
+  feed.start()
+  for (const connection of [1, 2, 3]) {
+    await until(() => issuer.connections === connection && feed.status().synced, `connection ${connection}`)
+    await sleep(200) // up longer than stableAfter
+    issuer.end()
+  }
+  await until(() => issuer.connections === 4, 'the fourth connection')
+  t.equal(logs.lines.filter((line) => /ended the stream/.test(String(line.err))).length, 3, 'the same failure, logged after each stable stream')
+})
+
+t.test('a feed that sends more live revocations than maxEntries is refused; the set keeps what fits', async (t) => {
+  const issuer = await startFeedIssuer(t, [key])
+  for (let i = 0; i < 5; i++) issuer.publish(revocationHash('sid', randomUUID()))
+  const logs = captureLogs('error')
+  const app = await buildVerifierApp(t, { issuer: issuer.url, audience: 'ssot-api', discovery: true, revocations: { maxEntries: 3 } }, logs.logger)
+  await until(() => logs.lines.length > 0, 'the refusal')
+  t.match(logs.lines[0], { msg: /revocation feed lost/, err: /more live revocations than revocations\.maxEntries \(3\)/ })
+  t.match(app.verifier.stats().revocations, { feeds: 1, synced: 0, entries: 3 })
 })
 
 t.test('an issuer whose discovery document cannot be read yet: the feed is found once it can', async (t) => {

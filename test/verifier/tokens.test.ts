@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
 import { forge, validClaims } from '../forge.js'
-import { buildVerifierApp, reasonsOf, callWith, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
+import { buildVerifierApp, reasonsOf, callWith, ecdsaTwin, makeKey, randomKid, signToken, sleep, startJwksServer } from './helpers.js'
 
 const key = makeKey()
 
@@ -23,6 +23,9 @@ t.test('an honest token passes; each bad one is refused with its reason', async 
   const now = Math.floor(Date.now() / 1000)
   for (const claims of [{ aud: ['other-api', 'ssot-api'] }, { nbf: now }, { exp: now - 2, iat: now - 10 }]) {
     t.equal((await callWith(app, signToken(key, issuer, claims))).statusCode, 200, `${JSON.stringify(claims)} is accepted (clock tolerance 5 s)`)
+  }
+  for (const typ of ['application/at+jwt', 'AT+JWT']) {
+    t.equal((await callWith(app, signToken(key, issuer, {}, { typ }))).statusCode, 200, `typ ${typ} (RFC 9068 §4: the media type, case-insensitive)`)
   }
   const fetchesAfterWarmUp = jwks.fetches
   const other = makeKey(key.kid)
@@ -80,6 +83,10 @@ t.test('no token, another scheme, or a broken Bearer header', async (t) => {
   t.equal(none.headers['www-authenticate'], 'Bearer realm="my api"', 'no error attribute when no token (RFC 6750 §3.1)')
   const basic = await app.inject({ url: '/p', headers: { authorization: 'Basic YTpi' } })
   t.equal(basic.json().code, 'AUTH_TOKEN_MISSING')
+  for (const authorization of ['Bearer', 'Bearer\tx']) {
+    const alone = await app.inject({ url: '/p', headers: { authorization } })
+    t.equal(alone.json().code, 'AUTH_TOKEN_INVALID', `${JSON.stringify(authorization)}: a bearer scheme without a token`)
+  }
   const broken = await app.inject({ url: '/p', headers: { authorization: 'Bearer a b' } })
   t.equal(broken.statusCode, 401)
   t.equal(broken.json().code, 'AUTH_TOKEN_INVALID')
@@ -124,6 +131,43 @@ t.test('every allowed algorithm verifies with a key that suits it, and only with
   const relabelled = signToken({ ...keys[0]!, kid: keys[2]!.kid }, jwks.url)
   t.equal((await callWith(app, relabelled)).statusCode, 401)
   t.same(reasonsOf(app), ['alg_not_allowed'])
+})
+
+t.test('an ECDSA signature is accepted in its low-S form only: one spelling per token', async (t) => {
+  const algorithms = ['ES256', 'ES384', 'ES512'] as const
+  const keys = algorithms.map((alg) => makeKey(undefined, alg))
+  const jwks = await startJwksServer(t, keys)
+  const app = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, algorithms: [...algorithms] })
+  for (const [i, alg] of algorithms.entries()) {
+    const low = signToken(keys[i]!, jwks.url)
+    const high = ecdsaTwin(low, alg)
+    t.not(high, low)
+    t.equal((await callWith(app, low)).statusCode, 200, `${alg}, low S`)
+    const refused = await callWith(app, high)
+    t.equal(refused.statusCode, 401, `${alg}, its high-S twin`)
+    t.match(refused.headers['www-authenticate'], /error_description="The access token is invalid: the ECDSA signature is not in its low-S form"/)
+    const cut = low.lastIndexOf('.')
+    const short = `${low.slice(0, cut + 1)}${Buffer.from(low.slice(cut + 1), 'base64url').subarray(1).toString('base64url')}`
+    t.equal((await callWith(app, short)).statusCode, 401, `${alg}, a signature a byte short`)
+  }
+  t.same(reasonsOf(app), Array(6).fill('bad_signature'))
+})
+
+t.test('a JWK without alg verifies one algorithm: the first allowed one that suits its key', async (t) => {
+  const rsa = makeKey()
+  const ec = makeKey(undefined, 'ES256')
+  const jwks = await startJwksServer(t)
+  jwks.keys = [{ ...rsa.jwk, alg: undefined }, { ...ec.jwk, alg: undefined }]
+  const rsFirst = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, algorithms: ['ES256', 'RS256', 'PS256'] })
+  const psFirst = await buildVerifierApp(t, { issuer: jwks.url, audience: 'ssot-api', jwksUrl: jwks.jwksUrl, algorithms: ['PS256', 'RS256'] })
+  const as = (alg: 'RS256' | 'PS256') => signToken({ ...rsa, jwk: { alg } }, jwks.url)
+  t.equal((await callWith(rsFirst, as('RS256'))).statusCode, 200, 'RS256, listed first for RSA keys')
+  t.equal((await callWith(rsFirst, as('PS256'))).statusCode, 401, 'PS256 with the same key')
+  t.equal((await callWith(rsFirst, signToken(ec, jwks.url))).statusCode, 200, 'the EC key: ES256')
+  t.equal((await callWith(psFirst, as('PS256'))).statusCode, 200, 'PS256, listed first')
+  t.equal((await callWith(psFirst, as('RS256'))).statusCode, 401, 'RS256 with the same key')
+  t.same(reasonsOf(rsFirst), ['alg_not_allowed'])
+  t.same(reasonsOf(psFirst), ['alg_not_allowed'])
 })
 
 t.test('keys of odd types in the JWK Set are skipped; the usable ones still verify', async (t) => {
