@@ -6,7 +6,7 @@ import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import t from 'tap'
 import { ensureKeyFiles } from '../../plugins/issuer/key-files.js'
-import { login, reservePort } from '../helper.js'
+import { COOKIE_SECRET, login, reservePort } from '../helper.js'
 import { childEnv, ROOT, run, startChild } from './helpers.js'
 
 /** The files a fresh clone of this working tree would hold (tracked, or new and not ignored), plus node_modules. */
@@ -40,7 +40,7 @@ t.test('npm run build, then start:auth and start:resource on compiled JS; SIGTER
   const authPort = await freePort()
   const issuer = `http://127.0.0.1:${authPort}`
   const auth = startChild(t, 'npm', ['run', 'start:auth'], childEnv({
-    AUTH_PORT: String(authPort), ISSUER_URL: issuer, DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, DEMO_USERNAME: 'dana', DEMO_PASSWORD: 'correct horse battery'
+    AUTH_PORT: String(authPort), ISSUER_URL: issuer, COOKIE_SECRET, DATABASE_URL: `sqlite:${join(dir, 'auth.sqlite')}`, DEMO_USERNAME: 'dana', DEMO_PASSWORD: 'correct horse battery'
   }), dir)
   await auth.waitFor('Server listening')
   const { status, body } = await login(issuer, 'dana', 'correct horse battery')

@@ -2,10 +2,10 @@
 // stderr and exit 1, never a stack trace.
 import { join } from 'node:path'
 import t from 'tap'
-import { makeKeysDir, reservePort, runScript, testDir } from '../helper.js'
+import { COOKIE_SECRET, makeKeysDir, reservePort, runScript, testDir } from '../helper.js'
 
 function startAuthServer (env: Record<string, string>) {
-  return runScript('services/auth/server.ts', [], { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}`, LOG_LEVEL: 'warn', ...env })
+  return runScript('services/auth/server.ts', [], { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}`, LOG_LEVEL: 'warn', COOKIE_SECRET, ...env })
 }
 
 t.test('the port is taken: exit 1, naming the address and what to do', async (t) => {
@@ -21,6 +21,13 @@ t.test('no keys outside --dev: exit 1, naming the folder and the command that cr
   const result = startAuthServer({ KEYS_DIR: keysDir, AUTH_PORT: '0' })
   t.equal(result.status, 1)
   t.equal(result.stderr.trim(), `No key ring in ${keysDir}: run \`npm run keys:generate\` (or start with \`npm run dev\`)`)
+})
+
+t.test('no COOKIE_SECRET outside --dev: exit 1, saying why it is needed and how to make one', async (t) => {
+  const result = startAuthServer({ KEYS_DIR: await makeKeysDir(t), AUTH_PORT: '0', COOKIE_SECRET: '' })
+  t.equal(result.status, 1)
+  t.equal(result.stderr.trim(), 'Invalid configuration: COOKIE_SECRET is not set. It signs the device cookies that keep login throttling ' +
+    'from locking owners out; every replica needs the same one. Create it with `openssl rand -base64 32`')
 })
 
 for (const [service, script] of [['auth', 'services/auth/server.ts'], ['resource', 'services/resource/server.ts']]) {
