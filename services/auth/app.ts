@@ -16,6 +16,7 @@ import { createAccessTokenRevoker } from './access-token-revocation.js'
 import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
 import type { LoginThrottleOptions } from './login-throttle.js'
+import loginUnlocks from './login-unlocks.js'
 import passwordLogin from './password-login.js'
 import { loginRoutes } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
@@ -106,6 +107,7 @@ async function registerLogin (app: FastifyInstance, options: AuthAppOptions) {
   if (!options.cookieSecrets) app.log.warn('COOKIE_SECRET is not set: cookies are signed with a random secret that lasts as long as this process')
   await app.register(cookie, { secret: secrets })
   await app.register(throttle, { ...throttleOptions, ...(options.redisUrl && { redisUrl: options.redisUrl }) })
+  await app.register(loginUnlocks)
   await app.register(passwordLogin, { secrets, secure: options.issuer.startsWith('https:'), maxAge: deviceCookieMaxAge })
 }
 

@@ -34,10 +34,20 @@ export interface Attempt {
 }
 export type Admission = Attempt | { refused: true, retryAfter: number }
 
+/** Where the counts live in Redis (REDIS_URL). */
+export const REDIS_KEY_PREFIX = 'ssot-login:'
+
 const refuse = (ttlMs: number) => ({ refused: true as const, retryAfter: Math.max(1, Math.ceil(ttlMs / 1000)) })
 
 /** The key of one device cookie's count: the username first, so that unlocking it finds them all (a username holds no tab). */
 const deviceKey = (name: string, device: string) => `device:${name}\t${device}`
+
+/** Forgets every count of `username`: its budget, its lockout and strikes, its devices' failures. */
+export async function unlockUsername (counters: Counters, username: string): Promise<void> {
+  const name = normaliseUsername(username)
+  await counters.delete([`user:${name}`, `lock:${name}`, `strike:${name}`])
+  await counters.deleteMatching(deviceKey(name, ''))
+}
 
 export function createLoginThrottle (counters: Counters, options: LoginThrottleOptions) {
   const windowMs = options.rateWindow * 1000
@@ -95,12 +105,8 @@ export function createLoginThrottle (counters: Counters, options: LoginThrottleO
       return device === undefined ? admitUntrusted(name, ip) : admitDevice(name, device)
     },
 
-    /** Forgets every count of `username`: its budget, its lockout and strikes, its devices' failures. */
-    async unlock (username: string): Promise<void> {
-      const name = normaliseUsername(username)
-      await counters.delete([`user:${name}`, `lock:${name}`, `strike:${name}`])
-      await counters.deleteMatching(deviceKey(name, ''))
-    }
+    /** See unlockUsername. */
+    unlock: (username: string) => unlockUsername(counters, username)
   }
 }
 

@@ -35,7 +35,10 @@ async function createPasswordLogin (fastify: FastifyInstance, options: PasswordL
      * both in `auth_logins_failed_total`.
      */
     async attempt (request: FastifyRequest, reply: FastifyReply, username: string, password: string): Promise<User> {
-      const admission = await fastify.loginThrottle.admit(username, request.ip, devices.read(request, username))
+      const device = devices.read(request, username)
+      let admission = await fastify.loginThrottle.admit(username, request.ip, device)
+      // An operator may have just run `npm run user:unlock` for this username.
+      if (admission.refused && await fastify.loginUnlocks.catchUp()) admission = await fastify.loginThrottle.admit(username, request.ip, device)
       if (admission.refused) {
         reply.header('retry-after', admission.retryAfter)
         fastify.metrics.loginsFailed.inc({ reason: 'rate_limited' })
@@ -63,4 +66,4 @@ declare module 'fastify' {
 
 export default fp(async (fastify: FastifyInstance, options: PasswordLoginOptions) => {
   fastify.decorate('passwordLogin', await createPasswordLogin(fastify, options))
-}, { name: 'password-login', fastify: '5.x', dependencies: ['@fastify/cookie', 'throttle', 'store', 'metrics'] })
+}, { name: 'password-login', fastify: '5.x', dependencies: ['@fastify/cookie', 'throttle', 'login-unlocks', 'store', 'metrics'] })

@@ -7,10 +7,9 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { failSafeCounters } from './counters.js'
 import { localCounters } from './local-counters.js'
-import { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from './login-throttle.js'
+import { createLoginThrottle, REDIS_KEY_PREFIX, type LoginThrottle, type LoginThrottleOptions } from './login-throttle.js'
 import { redisCounters } from './redis-counters.js'
 
-const KEY_PREFIX = 'ssot-login:'
 const WARN_EVERY_MS = 10_000
 
 declare module 'fastify' {
@@ -47,7 +46,7 @@ async function throttlePlugin (fastify: FastifyInstance, options: ThrottlePlugin
   redis.on('error', throttledWarning(fastify.log, 'Redis unreachable; it will be retried'))
   fastify.addHook('onClose', async () => { redis.disconnect() })
   const warn = throttledWarning(fastify.log, 'Redis unreachable: login throttling counts in this process only')
-  const counters = failSafeCounters(redisCounters(redis, KEY_PREFIX), localCounters(), warn)
+  const counters = failSafeCounters(redisCounters(redis, REDIS_KEY_PREFIX), localCounters(), warn)
   fastify.decorate('loginThrottle', createLoginThrottle(counters, options))
 }
 

@@ -74,6 +74,9 @@ t.test('bad bodies are 400 with a stable code, never coerced or stripped', async
     { password: 'true' },
     { username: '', password: 'true' },
     { username: 'a'.repeat(65), password: 'true' },
+    { username: '   ', password: 'true' },
+    { username: 'al\u0000ice', password: 'true' },
+    { username: 'alice\n', password: 'true' },
     { username: 'alice', password: 'p'.repeat(257) },
     ['alice', 'true'],
     null
