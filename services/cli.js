@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const [script, ...args] = process.argv.slice(2)
-if (!/^[a-z]+(\/[a-z-]+)*$/.test(script ?? '')) {
+if (!/^[a-z-]+(\/[a-z-]+)*$/.test(script ?? '')) {
   console.error('usage: node services/cli.js <path under services/, without extension> [arguments]')
   process.exit(2)
 }

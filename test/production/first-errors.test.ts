@@ -37,7 +37,18 @@ for (const [service, script] of [['auth', 'services/auth/server.ts'], ['resource
     const lines = result.stderr.trim().split('\n')
     t.equal(lines.length, 1, 'one line, no stack trace')
     t.match(lines[0], /^Invalid configuration: TRUST_PROXY=true lets every client choose its own address with X-Forwarded-For/)
-    t.match(lines[0], /set TRUST_PROXY to the number of proxies in front \(e\.g\. 1\) or their addresses\/CIDRs/)
+    t.match(lines[0], /set TRUST_PROXY to the number of proxies in front \(1 to 5\) or the proxies' own addresses\/CIDRs/)
     t.match(lines[0], /PROXY_OVERWRITES_FORWARDED_FOR=true/, 'and names the explicit opt-in')
+  })
+}
+
+for (const [service, script, value] of [['auth', 'services/auth/server.ts', '0.0.0.0/1,128.0.0.0/1,::/1,8000::/1'], ['resource', 'services/resource/server.ts', '1000']]) {
+  t.test(`${service}: TRUST_PROXY=${value} is refused at start too: it would trust any client's X-Forwarded-For`, async (t) => {
+    const result = runScript(script!, [], { TRUST_PROXY: value!, AUTH_PORT: '0', RESOURCE_PORT: '0' })
+    t.equal(result.status, 1)
+    const lines = result.stderr.trim().split('\n')
+    t.equal(lines.length, 1, 'one line, no stack trace')
+    t.match(lines[0], /^Invalid configuration: TRUST_PROXY=\S+ trusts (every IPv4 address as a proxy|more proxies than any real chain has)/)
+    t.match(lines[0], /set TRUST_PROXY to the number of proxies in front \(1 to 5\) or the proxies' own addresses\/CIDRs/, 'naming the safe forms')
   })
 }
