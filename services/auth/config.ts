@@ -4,6 +4,7 @@ import { DEFAULT_AUDIENCE, Duration, DURATION_PATTERN, durationSeconds, loadEnv,
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
+import { FEED_STREAM_LIMITS } from './stream-limits.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
 
 export const AuthEnvSchema = Type.Object({
@@ -63,6 +64,12 @@ export const AuthEnvSchema = Type.Object({
     description: 'How often each replica reads the revocations other replicas and the CLIs committed, for GET /revocations (its own at once)'
   }),
   REVOCATION_FEED_HEARTBEAT: Duration('15s', 'A keep-alive comment on every GET /revocations stream this often, so followers notice a dead connection (at least 1s)'),
+  REVOCATION_FEED_MAX_STREAMS: Type.Integer({
+    minimum: 1, default: FEED_STREAM_LIMITS.maxStreams, description: 'Open GET /revocations streams per replica at most (one per verifier); past it, 503 with Retry-After. Each may hold 4 MiB for a follower that stopped reading'
+  }),
+  REVOCATION_FEED_MAX_STREAMS_PER_IP: Type.Integer({
+    minimum: 1, default: FEED_STREAM_LIMITS.maxStreamsPerAddress, description: 'Open GET /revocations streams per client address (IPv6: per /64) at most; past it, 503 with Retry-After'
+  }),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -100,7 +107,12 @@ function keysBackendOptions (env: AuthEnv): Pick<AuthAppOptions, 'keysBackend' |
 function revocationFeedOptions (env: AuthEnv): AuthAppOptions['revocationFeed'] {
   const heartbeat = durationSeconds(env.REVOCATION_FEED_HEARTBEAT)
   if (heartbeat < 1) throw new Error('Invalid configuration: REVOCATION_FEED_HEARTBEAT must be at least 1s')
-  return { pollInterval: env.REVOCATION_FEED_POLL_MS, heartbeatInterval: heartbeat * 1000 }
+  return {
+    pollInterval: env.REVOCATION_FEED_POLL_MS,
+    heartbeatInterval: heartbeat * 1000,
+    maxStreams: env.REVOCATION_FEED_MAX_STREAMS,
+    maxStreamsPerAddress: env.REVOCATION_FEED_MAX_STREAMS_PER_IP
+  }
 }
 
 const MAX_COOKIE_AGE = 400 * 86400

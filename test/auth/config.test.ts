@@ -49,6 +49,7 @@ t.test('login throttling and cookies: one line for a value that cannot work', as
   const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
   t.match(options({}).login, { maxPerIp: 20, maxPerUsername: 10, maxPerDevice: 5, rateWindow: 60, maxDelay: 3600, deviceCookieMaxAge: 365 * 86400 })
   t.notOk('cookieSecrets' in options({}), 'no COOKIE_SECRET: none (server.ts refuses to start outside --dev)')
+  t.match(options({}).revocationFeed, { maxStreams: 200, maxStreamsPerAddress: 20 })
   const secret = 'x'.repeat(32)
   t.same(options({ COOKIE_SECRET: `${secret}, ${'y'.repeat(40)}` }).cookieSecrets, [secret, 'y'.repeat(40)], 'the first signs, both are accepted')
   t.throws(() => options({ COOKIE_SECRET: `${secret},short` }), /^Invalid configuration: COOKIE_SECRET must be one or more comma-separated secrets of at least 32 characters/)
