@@ -29,6 +29,12 @@ t.test('a device cookie has a budget of its own: 5 failures, then that device wa
   t.equal((await other.login('alice', OWNER_PASSWORD)).status, 200, 'another client is not refused for that device\'s failures')
 })
 
+t.test('a burst of parallel guesses cannot slip past the budget: those beyond it in flight are 429', async (t) => {
+  const auth = await service(t)
+  const statuses = await Promise.all(Array.from({ length: 14 }, (_, n) => new Client([auth], `203.0.113.${100 + n}`).login('frank', 'wrong')))
+  t.same(statuses.map((answer) => answer.status).sort(), [...Array(10).fill(401), ...Array(4).fill(429)])
+})
+
 t.test('clients without a device cookie wait a doubling delay each time the budget is spent again, up to LOGIN_MAX_DELAY', async (t) => {
   const auth = await service(t, { LOGIN_MAX_PER_USERNAME: '1', LOGIN_RATE_WINDOW: '1s', LOGIN_MAX_DELAY: '3s' })
   const waits = []

@@ -41,6 +41,20 @@ t.test('failures count at every replica; a device cookie from one is honoured by
     'the owner\'s device cookie from A lets them in at B')
 })
 
+t.test('an unlock at one replica clears Redis for both, and its own counts', async (t) => {
+  const url = redisUrl(t)
+  if (!url) return
+  const env = { REDIS_URL: url, LOGIN_MAX_PER_USERNAME: '1' }
+  const [replicaA, replicaB] = [await buildAuth(t, env), await buildAuth(t, env)]
+  const username = freshName()
+  await addUser(replicaA, username, 'the right password')
+  const net = freshNetwork()
+  t.equal((await attempt(replicaA, username, `${net}.1`)).statusCode, 401)
+  t.equal((await attempt(replicaB, username, `${net}.2`, 'the right password')).statusCode, 429)
+  await replicaA.loginThrottle.unlock(username)
+  t.equal((await attempt(replicaB, username, `${net}.3`, 'the right password')).statusCode, 200)
+})
+
 t.test('Redis unreachable: logins keep working, limits fall back to this process, one warning', async (t) => {
   const closed = await reservePort()
   await closed.close()
