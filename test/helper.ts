@@ -16,6 +16,9 @@ import { loadResourceEnv, resourceAppOptions } from '../services/resource/config
 
 export type Env = Record<string, string>
 
+/** A COOKIE_SECRET for the services a test runs as processes (server.ts refuses to start without one outside --dev). */
+export const COOKIE_SECRET = 'the cookie secret of the test suite: 32+ characters'
+
 /** The temp folder of `t`, created on first use (t.testdir() itself empties it on every call). */
 export function testDir (t: Test): string {
   return existsSync(t.testdirName) ? t.testdirName : t.testdir()

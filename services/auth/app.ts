@@ -1,6 +1,7 @@
 // buildApp: the whole auth service, without listening (tests build it; server.ts runs it).
-import type { KeyObject } from 'node:crypto'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import { randomBytes, type KeyObject } from 'node:crypto'
+import cookie from '@fastify/cookie'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import issuer from '../../plugins/issuer/index.js'
 import { errorHandler } from '../shared/error-handler.js'
@@ -14,7 +15,10 @@ import { authReadinessChecks } from './readiness.js'
 import { createAccessTokenRevoker } from './access-token-revocation.js'
 import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
-import { loginRoutes, type LoginRouteOptions } from './routes/login.js'
+import type { LoginThrottleOptions } from './login-throttle.js'
+import loginUnlocks from './login-unlocks.js'
+import passwordLogin from './password-login.js'
+import { loginRoutes } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { oauthAwareErrorBody } from './routes/oauth-error-body.js'
 import { REVOCATIONS_PATH, revocationRoutes } from './routes/revocations.js'
@@ -48,7 +52,10 @@ export interface AuthAppOptions {
   loginScope: string
   /** Shared throttling counters for several replicas; unset: counted in this process. */
   redisUrl?: string
-  login: LoginRouteOptions
+  /** Login throttling, and the device cookie's lifetime in seconds. */
+  login: LoginThrottleOptions & { deviceCookieMaxAge: number }
+  /** COOKIE_SECRET: signs the cookies (the first; any one is accepted); unset: a random one for this process. */
+  cookieSecrets?: string[]
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding (from the environment: `operationsOptions`). */
   operations: OperationsOptions
@@ -69,10 +76,12 @@ export async function buildApp (options: AuthAppOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler(errorHandler)
+  // Fastify parses text/plain by default; no route here takes it, so it is 415, not a 400 from the schema.
+  app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
-  await app.register(throttle, { redisUrl: options.redisUrl })
   await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens, accessTokenTtl: options.accessTokenTtl })
+  await registerLogin(app, options)
   await app.register(issuer, {
     issuer: options.issuer,
     audience: options.audience,
@@ -84,13 +93,24 @@ export async function buildApp (options: AuthAppOptions) {
     discoveryMetadata: { revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}` }
   })
   const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })
-  await app.register(loginRoutes, { ...options.login, grants })
+  await app.register(loginRoutes, { grants })
   await app.register(sessionRoutes, { grants })
   const revokeAccessToken = createAccessTokenRevoker(app, { issuer: options.issuer, loginClientId: options.loginClientId })
   await app.register(oauthRoutes, { grants, revokeAccessToken })
   await app.register(revocationRoutes, options.revocationFeed)
   await app.register(readinessRoutes, { checks: authReadinessChecks(app) })
   return app
+}
+
+/** Cookies, the throttle and password checks, for every route that logs a user in. */
+async function registerLogin (app: FastifyInstance, options: AuthAppOptions) {
+  const { deviceCookieMaxAge, ...throttleOptions } = options.login
+  const secrets = options.cookieSecrets ?? [randomBytes(32).toString('base64url')]
+  if (!options.cookieSecrets) app.log.warn('COOKIE_SECRET is not set: cookies are signed with a random secret that lasts as long as this process')
+  await app.register(cookie, { secret: secrets })
+  await app.register(throttle, { ...throttleOptions, ...(options.redisUrl && { redisUrl: options.redisUrl }) })
+  await app.register(loginUnlocks)
+  await app.register(passwordLogin, { secrets, secure: options.issuer.startsWith('https:'), maxAge: deviceCookieMaxAge })
 }
 
 export type AuthApp = Awaited<ReturnType<typeof buildApp>>

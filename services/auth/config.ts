@@ -4,6 +4,7 @@ import { DEFAULT_AUDIENCE, Duration, DURATION_PATTERN, durationSeconds, loadEnv,
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
+import { FEED_STREAM_LIMITS } from './stream-limits.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
 
 export const AuthEnvSchema = Type.Object({
@@ -39,18 +40,23 @@ export const AuthEnvSchema = Type.Object({
   REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
   REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
   LOGIN_MAX_PER_IP: Type.Integer({
-    minimum: 1, default: 20, description: 'Failed logins per client address (IPv6: per /64) per window, whatever the username; then 429'
-  }),
-  LOGIN_MAX_PER_USERNAME_AND_IP: Type.Integer({
-    minimum: 1, default: 5, description: 'Failed logins for one username from one client address per window; then 429 for that pair'
+    minimum: 1, default: 20, description: 'Failed logins per client address (IPv6: per /64) per window, whatever the username, from clients without a device cookie; then 429'
   }),
   LOGIN_MAX_PER_USERNAME: Type.Integer({
     minimum: 1,
     default: 10,
-    description: 'Failed logins for one username from all addresses; beyond it, an address that failed for it waits a delay doubling with each failure (addresses that have not failed are not slowed)'
+    description: 'Failed logins for one username per window from all clients without its device cookie together; then they all wait (429), one window, doubling each time up to LOGIN_MAX_DELAY'
   }),
-  LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window (a username\'s count lasts a window after its latest failure)'),
-  LOGIN_MAX_DELAY: Duration('1h', 'The longest wait of a failing address during a campaign against one username'),
+  LOGIN_MAX_PER_DEVICE: Type.Integer({
+    minimum: 1, default: 5, description: 'Failed logins per window of a client holding the username\'s device cookie; then that client waits a window (nobody else\'s failures count against it)'
+  }),
+  LOGIN_RATE_WINDOW: Duration('1m', 'Login throttling window'),
+  LOGIN_MAX_DELAY: Duration('1h', 'The longest wait of clients without a device cookie during a campaign against one username (`npm run user:unlock` ends it)'),
+  LOGIN_DEVICE_COOKIE_TTL: Duration('365d', 'Lifetime of a device cookie, renewed at each login (at most 400d, as browsers cap it)'),
+  COOKIE_SECRET: Type.Optional(Type.String({
+    description: 'Signs the device cookies: at least 32 characters (`openssl rand -base64 32`), the same on every replica; required outside --dev. ' +
+      'Rotation: `new,old` (the first signs, both are accepted)'
+  })),
   REVOCATION_FEED_POLL_MS: Type.Integer({
     minimum: 10,
     maximum: 60_000,
@@ -58,6 +64,12 @@ export const AuthEnvSchema = Type.Object({
     description: 'How often each replica reads the revocations other replicas and the CLIs committed, for GET /revocations (its own at once)'
   }),
   REVOCATION_FEED_HEARTBEAT: Duration('15s', 'A keep-alive comment on every GET /revocations stream this often, so followers notice a dead connection (at least 1s)'),
+  REVOCATION_FEED_MAX_STREAMS: Type.Integer({
+    minimum: 1, default: FEED_STREAM_LIMITS.maxStreams, description: 'Open GET /revocations streams per replica at most (one per verifier); past it, 503 with Retry-After. Each may hold 4 MiB for a follower that stopped reading'
+  }),
+  REVOCATION_FEED_MAX_STREAMS_PER_IP: Type.Integer({
+    minimum: 1, default: FEED_STREAM_LIMITS.maxStreamsPerAddress, description: 'Open GET /revocations streams per client address (IPv6: per /64) at most; past it, 503 with Retry-After'
+  }),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -95,7 +107,45 @@ function keysBackendOptions (env: AuthEnv): Pick<AuthAppOptions, 'keysBackend' |
 function revocationFeedOptions (env: AuthEnv): AuthAppOptions['revocationFeed'] {
   const heartbeat = durationSeconds(env.REVOCATION_FEED_HEARTBEAT)
   if (heartbeat < 1) throw new Error('Invalid configuration: REVOCATION_FEED_HEARTBEAT must be at least 1s')
-  return { pollInterval: env.REVOCATION_FEED_POLL_MS, heartbeatInterval: heartbeat * 1000 }
+  return {
+    pollInterval: env.REVOCATION_FEED_POLL_MS,
+    heartbeatInterval: heartbeat * 1000,
+    maxStreams: env.REVOCATION_FEED_MAX_STREAMS,
+    maxStreamsPerAddress: env.REVOCATION_FEED_MAX_STREAMS_PER_IP
+  }
+}
+
+const MAX_COOKIE_AGE = 400 * 86400
+
+function loginOptions (env: AuthEnv): AuthAppOptions['login'] {
+  const deviceCookieMaxAge = durationSeconds(env.LOGIN_DEVICE_COOKIE_TTL)
+  if (deviceCookieMaxAge < 1 || deviceCookieMaxAge > MAX_COOKIE_AGE) {
+    throw new Error('Invalid configuration: LOGIN_DEVICE_COOKIE_TTL must be between 1s and 400d (browsers keep a cookie 400 days at most)')
+  }
+  const [rateWindow, maxDelay] = [durationSeconds(env.LOGIN_RATE_WINDOW), durationSeconds(env.LOGIN_MAX_DELAY)]
+  if (rateWindow < 1 || maxDelay < rateWindow) {
+    throw new Error('Invalid configuration: LOGIN_RATE_WINDOW must be at least 1s, and LOGIN_MAX_DELAY at least LOGIN_RATE_WINDOW')
+  }
+  return {
+    maxPerIp: env.LOGIN_MAX_PER_IP,
+    maxPerUsername: env.LOGIN_MAX_PER_USERNAME,
+    maxPerDevice: env.LOGIN_MAX_PER_DEVICE,
+    rateWindow,
+    maxDelay,
+    deviceCookieMaxAge
+  }
+}
+
+export const COOKIE_SECRET_MISSING = 'Invalid configuration: COOKIE_SECRET is not set. It signs the device cookies that keep ' +
+  'login throttling from locking owners out; every replica needs the same one. Create it with `openssl rand -base64 32`'
+
+/** COOKIE_SECRET as a list (the first signs; all are accepted), each long enough to be a key. */
+function cookieSecrets (value: string): string[] {
+  const secrets = value.split(',').map((secret) => secret.trim())
+  if (secrets.some((secret) => secret.length < 32)) {
+    throw new Error('Invalid configuration: COOKIE_SECRET must be one or more comma-separated secrets of at least 32 characters each (`openssl rand -base64 32`)')
+  }
+  return secrets
 }
 
 /** What buildApp needs, from a validated environment. */
@@ -120,13 +170,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     refreshTokens: { absoluteTtl: durationSeconds(env.REFRESH_TOKEN_TTL), idleTtl: durationSeconds(env.REFRESH_TOKEN_IDLE_TTL) },
     loginClientId: env.LOGIN_CLIENT_ID,
     loginScope: env.LOGIN_SCOPE,
-    login: {
-      maxPerIp: env.LOGIN_MAX_PER_IP,
-      maxPerUsername: env.LOGIN_MAX_PER_USERNAME,
-      maxPerUsernameAndIp: env.LOGIN_MAX_PER_USERNAME_AND_IP,
-      rateWindow: durationSeconds(env.LOGIN_RATE_WINDOW),
-      maxDelay: durationSeconds(env.LOGIN_MAX_DELAY)
-    },
+    login: loginOptions(env),
+    ...(env.COOKIE_SECRET ? { cookieSecrets: cookieSecrets(env.COOKIE_SECRET) } : {}),
     revocationFeed: revocationFeedOptions(env)
   }
   checkRotationInterval(options)

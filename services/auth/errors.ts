@@ -9,3 +9,6 @@ export const InvalidGrantError = createError('AUTH_INVALID_GRANT', 'invalid_gran
 
 /** A Last-Event-ID header on the revocation feed that is not a decimal event id. */
 export const RevocationBadEventIdError = createError('REVOCATION_BAD_EVENT_ID', 'Last-Event-ID must be a decimal event id', 400)
+
+/** The revocation feed holds as many streams as it may, in total or from this address: retry later (or at another replica). */
+export const RevocationFeedBusyError = createError('REVOCATION_FEED_BUSY', 'The revocation feed has no stream free for this address now; retry shortly', 503)

@@ -6,7 +6,7 @@ import { ensureKeyFiles } from '../../plugins/issuer/key-files.js'
 import { rotateKeyFiles } from '../../plugins/issuer/key-rotation.js'
 import type { KeyStore } from '../../plugins/issuer/key-store.js'
 import type { AuthAppOptions } from './app.js'
-import { createDatabase, isPostgresUrl } from './store/database.js'
+import { createDatabase, isPostgresUrl, openExistingDatabase } from './store/database.js'
 import { migrateToLatest } from './store/migrations.js'
 import { createDatabaseKeyStore, SOURCE, type DatabaseKeyStore } from './store/signing-keys.js'
 import type { Database } from './store/tables.js'
@@ -32,11 +32,11 @@ export interface CliKeyRing extends Pick<DatabaseKeyStore, 'ensure' | 'rotate'> 
   close (): Promise<void>
 }
 
-/** The database's key store (schema migrated first); `close` releases the connection. */
-export async function openDatabaseKeyStore (options: AuthAppOptions) {
-  const db = createDatabase({ url: options.databaseUrl })
+/** The database's key store (schema migrated first); `close` releases the connection. `existing`: a database that does not exist is refused, not created. */
+export async function openDatabaseKeyStore (options: AuthAppOptions, existing = false) {
+  const db = existing ? await openExistingDatabase({ url: options.databaseUrl }) : createDatabase({ url: options.databaseUrl })
   try {
-    await migrateToLatest(db)
+    if (!existing) await migrateToLatest(db)
   } catch (err) {
     await db.destroy()
     throw err
@@ -44,9 +44,10 @@ export async function openDatabaseKeyStore (options: AuthAppOptions) {
   return { ...databaseKeyStore(db, options), close: () => db.destroy() }
 }
 
-export async function openKeyRing (options: AuthAppOptions): Promise<CliKeyRing> {
+/** The ring of KEYS_BACKEND; `existing` (a rotation): its database must exist already. */
+export async function openKeyRing (options: AuthAppOptions, existing = false): Promise<CliKeyRing> {
   if (options.keysBackend === 'database') {
-    const store = await openDatabaseKeyStore(options)
+    const store = await openDatabaseKeyStore(options, existing)
     return { where: SOURCE, protection: 'private keys sealed with KEYS_ENCRYPTION_KEY', ...store }
   }
   const dir = resolve(options.keysDir)

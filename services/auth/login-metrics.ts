@@ -1,19 +1,13 @@
-// Counting failed logins by reason, from the error each failure ends with.
+// Counting failed logins by reason. Wrong credentials and throttling are counted where they are
+// decided (password-login.ts); a login route counts the rest, from the error it ends with.
 import type { FastifyError, FastifyInstance } from 'fastify'
 
-/** The metric label of a failed login: what a dashboard needs, nothing that tells users apart. */
-export function loginFailureReason (error: Pick<FastifyError, 'statusCode'>): string {
-  switch (error.statusCode) {
-    case 401: return 'invalid_credentials'
-    case 429: return 'rate_limited'
-    case 400: return 'bad_request'
-    default: return 'error'
-  }
-}
-
-/** A route onError hook that counts the failure in `auth_logins_failed_total`. */
+/** A route onError hook: a refused body (`bad_request`) or a failure of ours (`error`) in `auth_logins_failed_total`. */
 export function countLoginFailures (fastify: FastifyInstance) {
   return async (request: unknown, reply: unknown, error: FastifyError) => {
-    fastify.metrics.loginsFailed.inc({ reason: loginFailureReason(error) })
+    const status = error.statusCode ?? 500
+    // 401 and 429 come from passwordLogin.attempt, which has counted them.
+    if (status === 401 || status === 429) return
+    fastify.metrics.loginsFailed.inc({ reason: status < 500 ? 'bad_request' : 'error' })
   }
 }

@@ -20,6 +20,9 @@ export interface RevocationFeedOptions {
   heartbeatInterval: number
   /** Bytes waiting for a follower that stopped reading before it is dropped (default 4 MiB). */
   maxPendingBytes?: number
+  /** Open streams at most, in total and per client address group (see stream-limits.ts); past either, 503. */
+  maxStreams?: number
+  maxStreamsPerAddress?: number
 }
 
 export function createRevocationHub (revocations: RevocationRepository, options: RevocationFeedOptions, log: FastifyBaseLogger) {

@@ -1,8 +1,9 @@
 // Request and response schemas of the auth service.
 import { Type, type Static } from '@sinclair/typebox'
+import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from './store/users.js'
 
 export const LoginBodySchema = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: 64 }),
+  username: Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN, description: 'Spaces around it and letter case do not count' }),
   password: Type.String({ minLength: 1, maxLength: 256 })
 }, { additionalProperties: false })
 export type LoginBody = Static<typeof LoginBodySchema>

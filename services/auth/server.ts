@@ -3,7 +3,7 @@ import { loggerOptions } from '../shared/config.js'
 import { devMode, listenWithGrace, loadDotEnv, runOrExit } from '../shared/server.js'
 import { ensureUser } from './accounts.js'
 import { buildApp } from './app.js'
-import { authAppOptions, loadAuthEnv } from './config.js'
+import { authAppOptions, COOKIE_SECRET_MISSING, loadAuthEnv } from './config.js'
 import { openKeyRing } from './key-ring.js'
 
 await runOrExit(async () => {
@@ -14,6 +14,9 @@ await runOrExit(async () => {
   }
   const env = loadAuthEnv(process.env)
   const options = authAppOptions(env)
+  // Outside --dev a missing secret stops the start: a random one per process would make each
+  // replica refuse the others' device cookies, and a restart forget every one.
+  if (!options.cookieSecrets && !devMode) throw new Error(COOKIE_SECRET_MISSING)
   const keys = devMode ? await openKeyRing(options) : undefined
   const created = keys ? await keys.ensure().then(({ created }) => created).finally(keys.close) : false
   const app = await buildApp({ ...options, logger: loggerOptions(env.LOG_LEVEL, devMode) })

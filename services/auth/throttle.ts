@@ -1,18 +1,21 @@
-// Login throttling counters: in Redis when REDIS_URL is set, so the limits hold across replicas;
-// in this process otherwise. If Redis cannot be reached, the counters fall back to this process
-// with a warning: logins keep working (fail safe, not fail closed), limits become per replica.
+// Login throttling (login-throttle.ts) over its counters: in Redis when REDIS_URL is set, so the
+// limits hold across replicas; in this process otherwise. If Redis cannot be reached, the counters
+// fall back to this process with a warning: logins keep working (fail safe, not fail closed),
+// limits become per replica.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
-import { failSafeCounters, localCounters, redisCounters, type Counters } from './counters.js'
+import { failSafeCounters } from './counters.js'
+import { localCounters } from './local-counters.js'
+import { createLoginThrottle, REDIS_KEY_PREFIX, type LoginThrottle, type LoginThrottleOptions } from './login-throttle.js'
+import { redisCounters } from './redis-counters.js'
 
-const KEY_PREFIX = 'ssot-login:'
 const WARN_EVERY_MS = 10_000
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The failure counters login throttling keeps (see login-throttle.ts). */
-    loginCounters: Counters
+    /** Admits or refuses each login attempt (see login-throttle.ts). */
+    loginThrottle: LoginThrottle
   }
 }
 
@@ -26,9 +29,14 @@ function throttledWarning (log: FastifyBaseLogger, message: string) {
   }
 }
 
-async function throttlePlugin (fastify: FastifyInstance, options: { redisUrl?: string }) {
+export interface ThrottlePluginOptions extends LoginThrottleOptions {
+  /** Shared counters for several replicas; unset: counted in this process. */
+  redisUrl?: string
+}
+
+async function throttlePlugin (fastify: FastifyInstance, options: ThrottlePluginOptions) {
   if (!options.redisUrl) {
-    fastify.decorate('loginCounters', localCounters())
+    fastify.decorate('loginThrottle', createLoginThrottle(localCounters(), options))
     return
   }
 
@@ -38,7 +46,8 @@ async function throttlePlugin (fastify: FastifyInstance, options: { redisUrl?: s
   redis.on('error', throttledWarning(fastify.log, 'Redis unreachable; it will be retried'))
   fastify.addHook('onClose', async () => { redis.disconnect() })
   const warn = throttledWarning(fastify.log, 'Redis unreachable: login throttling counts in this process only')
-  fastify.decorate('loginCounters', failSafeCounters(redisCounters(redis, KEY_PREFIX), localCounters(), warn))
+  const counters = failSafeCounters(redisCounters(redis, REDIS_KEY_PREFIX), localCounters(), warn)
+  fastify.decorate('loginThrottle', createLoginThrottle(counters, options))
 }
 
 export default fp(throttlePlugin, { name: 'throttle', fastify: '5.x' })

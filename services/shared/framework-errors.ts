@@ -55,10 +55,21 @@ export function frameworkErrorHandler (errorBody: ErrorBodyFor) {
   }
 }
 
-/** The not-found handler: `ROUTE_NOT_FOUND`, naming the method and path (not the query) as Fastify does. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const
+
+/**
+ * The not-found handler: a path that exists with other methods is 405 `METHOD_NOT_ALLOWED` with
+ * `Allow` (RFC 9110 §15.5.6), any other 404 `ROUTE_NOT_FOUND`; each names the method and path (not
+ * the query) as Fastify does.
+ */
 export function notFoundHandler (errorBody: ErrorBodyFor = standardErrorBody) {
   return (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split('?')[0]
-    reply.code(404).send(errorBody(request.url, 404, 'ROUTE_NOT_FOUND', `Route ${request.method}:${path} not found`))
+    const path = request.url.split('?')[0]!
+    const allowed = METHODS.filter((method) => request.server.findRoute({ method, url: path }) !== null)
+    if (allowed.length > 0) {
+      const message = `Method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`
+      return reply.code(405).header('allow', allowed.join(', ')).send(errorBody(request.url, 405, 'METHOD_NOT_ALLOWED', message))
+    }
+    return reply.code(404).send(errorBody(request.url, 404, 'ROUTE_NOT_FOUND', `Route ${request.method}:${path} not found`))
   }
 }

@@ -2,11 +2,13 @@
 // and the HTTP server's timeouts.
 import { Type, type Static } from '@sinclair/typebox'
 import { HttpEnvProperties, httpTimeouts, type HttpTimeouts } from './http-server.js'
+import { MAX_PROXY_HOPS, parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 export const OperationsEnvProperties = {
   TRUST_PROXY: Type.String({
     default: 'false',
-    description: 'Trust X-Forwarded-* from: false, a hop count (the proxies in front), or comma-separated proxy addresses/CIDRs; true is refused (see PROXY_OVERWRITES_FORWARDED_FOR)'
+    description: `Trust X-Forwarded-* from: false, a hop count (the proxies in front, at most ${MAX_PROXY_HOPS}), or comma-separated proxy addresses/CIDRs ` +
+      '(or loopback, linklocal, uniquelocal); refused: true (see PROXY_OVERWRITES_FORWARDED_FOR) and CIDRs that together cover every IPv4 or IPv6 address'
   }),
   PROXY_OVERWRITES_FORWARDED_FOR: Type.Boolean({
     default: false,
@@ -20,8 +22,6 @@ export const OperationsEnvProperties = {
 export const OperationsEnvSchema = Type.Object(OperationsEnvProperties)
 export type OperationsEnv = Static<typeof OperationsEnvSchema>
 
-export type TrustProxy = boolean | string | ((address: string, hop: number) => boolean)
-
 export interface OperationsOptions {
   /** Fastify's `trustProxy`: which X-Forwarded-For hops give `request.ip`. */
   trustProxy: TrustProxy
@@ -32,26 +32,6 @@ export interface OperationsOptions {
   }
   /** Header, request and keep-alive timeouts of the HTTP server. */
   http: HttpTimeouts
-}
-
-const TRUST_ANY_REFUSED = 'Invalid configuration: TRUST_PROXY=true lets every client choose its own address with X-Forwarded-For ' +
-  '(and so escape the per-address login limits); set TRUST_PROXY to the number of proxies in front (e.g. 1) or their ' +
-  'addresses/CIDRs (e.g. 10.0.0.0/8), or set PROXY_OVERWRITES_FORWARDED_FOR=true if only a proxy that overwrites that header can reach this service'
-
-/** `false`, `2` (hops) or `10.0.0.1,10.0.0.0/8` → Fastify's `trustProxy`; `true` only with `overwritten` (see TRUST_ANY_REFUSED). */
-export function parseTrustProxy (value: string, overwritten = false): TrustProxy {
-  const text = value.trim()
-  if (text === '' || text === 'false') return false
-  if (text === 'true') {
-    if (!overwritten) throw new Error(TRUST_ANY_REFUSED)
-    return true
-  }
-  if (/^[0-9]+$/.test(text)) {
-    // Fastify's types take no hop count: trust the first `hops` proxies, as proxy-addr would.
-    const hops = Number(text)
-    return (address, hop) => hop < hops
-  }
-  return text
 }
 
 export function operationsOptions (env: OperationsEnv): OperationsOptions {

@@ -45,6 +45,20 @@ t.test('a bad value names its variable', async (t) => {
   t.throws(() => loadResourceEnv({ ISSUER_URL: 'localhost:3000' }), /ISSUER_URL/)
 })
 
+t.test('login throttling and cookies: one line for a value that cannot work', async (t) => {
+  const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
+  t.match(options({}).login, { maxPerIp: 20, maxPerUsername: 10, maxPerDevice: 5, rateWindow: 60, maxDelay: 3600, deviceCookieMaxAge: 365 * 86400 })
+  t.notOk('cookieSecrets' in options({}), 'no COOKIE_SECRET: none (server.ts refuses to start outside --dev)')
+  t.match(options({}).revocationFeed, { maxStreams: 200, maxStreamsPerAddress: 20 })
+  const secret = 'x'.repeat(32)
+  t.same(options({ COOKIE_SECRET: `${secret}, ${'y'.repeat(40)}` }).cookieSecrets, [secret, 'y'.repeat(40)], 'the first signs, both are accepted')
+  t.throws(() => options({ COOKIE_SECRET: `${secret},short` }), /^Invalid configuration: COOKIE_SECRET must be one or more comma-separated secrets of at least 32 characters/)
+  t.throws(() => options({ LOGIN_DEVICE_COOKIE_TTL: '401d' }), /LOGIN_DEVICE_COOKIE_TTL must be between 1s and 400d/)
+  t.throws(() => options({ LOGIN_DEVICE_COOKIE_TTL: '0' }), /LOGIN_DEVICE_COOKIE_TTL/)
+  t.throws(() => options({ LOGIN_RATE_WINDOW: '0' }), /LOGIN_RATE_WINDOW must be at least 1s, and LOGIN_MAX_DELAY at least LOGIN_RATE_WINDOW/)
+  t.throws(() => options({ LOGIN_RATE_WINDOW: '10m', LOGIN_MAX_DELAY: '5m' }), /LOGIN_MAX_DELAY at least LOGIN_RATE_WINDOW/)
+})
+
 t.test('the server stops with one clear line on a bad value', async (t) => {
   const result = runScript('services/auth/server.ts', [], { AUTH_PORT: 'abc' })
   t.equal(result.status, 1)

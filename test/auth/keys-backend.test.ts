@@ -10,7 +10,7 @@ import { parseEncryptionKey } from '../../services/auth/store/key-encryption.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
 import { databaseKeyStore, openDatabaseKeyStore, openKeyRing } from '../../services/auth/key-ring.js'
 import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
-import { buildAuth, captureLogs, reservePort, runScript, testDir } from '../helper.js'
+import { buildAuth, captureLogs, COOKIE_SECRET, reservePort, runScript, testDir } from '../helper.js'
 import { escapeRegExp, seededBytes, testSeed } from '../random.js'
 import { eachDatabase } from '../store/databases.js'
 
@@ -85,7 +85,7 @@ eachDatabase(t, 'server.ts with a wrong KEYS_ENCRYPTION_KEY exits 1 with one lin
   const right = randomBytes(32).toString('base64')
   const wrong = randomBytes(32).toString('base64')
   await seedRing(t, url, right)
-  const result = runScript('services/auth/server.ts', [], { DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: wrong, AUTH_PORT: '0' })
+  const result = runScript('services/auth/server.ts', [], { DATABASE_URL: url, KEYS_BACKEND: 'database', KEYS_ENCRYPTION_KEY: wrong, AUTH_PORT: '0', COOKIE_SECRET })
   t.equal(result.status, 1)
   t.match(result.stderr.trim(), /^Signing key [\w-]{43} in the database cannot be decrypted: KEYS_ENCRYPTION_KEY is not the key/)
   t.notOk(`${result.stdout}${result.stderr}`.includes(wrong), 'the key is not printed')

@@ -1,83 +1,92 @@
-// Login throttling as attacker and owner meet it over real HTTP, behind a trusted proxy (TRUST_PROXY=1)
-// that names each client in X-Forwarded-For: guessing is slowed, the owner is never locked out.
-import t, { type Test } from 'tap'
+// Login throttling over real HTTP on one SQLite service: the issue's scenarios (throttle-scenarios.ts),
+// then the rules around them: a device's own budget, the doubling wait, what a device cookie must be
+// to count, and the per-address count.
+import t from 'tap'
 import { addUser, startAuth, type Env } from '../helper.js'
+import { Client, OWNER_PASSWORD, throttleScenarios } from './throttle-scenarios.js'
 
-type Auth = Awaited<ReturnType<typeof startAuth>>
+const COOKIE_SECRET = 'a test cookie secret of at least 32 characters'
 
-/** POST /auth/login as the client at `address`; the status and Retry-After. */
-async function loginFrom (auth: Auth, address: string, username: string, password: string) {
-  const response = await fetch(`${auth.url}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
-    body: JSON.stringify({ username, password })
-  })
-  const body = await response.json() as { code?: string }
-  return { status: response.status, code: body.code, retryAfter: Number(response.headers.get('retry-after')) }
+async function service (t: Parameters<typeof startAuth>[0], env: Env = {}) {
+  const auth = await startAuth(t, { TRUST_PROXY: '1', COOKIE_SECRET, ...env })
+  return Object.assign(auth, { addUser: (username: string) => addUser(auth, username, OWNER_PASSWORD) })
 }
 
-async function serviceWithOwner (t: Test, env: Env = {}) {
-  const auth = await startAuth(t, { TRUST_PROXY: '1', ...env })
-  await addUser(auth, 'testuser', 'password')
-  return auth
-}
-
-const OWNER = '198.51.100.7'
-const attacker = (n: number) => `203.0.113.${n}`
-
-for (const guesses of [10, 15]) {
-  t.test(`${guesses} wrong passwords from ${guesses} addresses, then the owner from their own address: 200`, async (t) => {
-    const auth = await serviceWithOwner(t)
-    for (let n = 1; n <= guesses; n++) t.equal((await loginFrom(auth, attacker(n), 'testuser', 'wrong')).status, 401, `guess ${n}`)
-    t.equal((await loginFrom(auth, OWNER, 'testuser', 'password')).status, 200, 'the owner logs in')
-    const again = await loginFrom(auth, attacker(1), 'testuser', 'password')
-    t.equal(again.status, 429, 'an address that failed is refused, even with the right password: it learns nothing')
-    t.equal(again.code, 'AUTH_RATE_LIMITED')
-    t.ok(again.retryAfter > 0, 'with Retry-After')
-  })
-}
-
-t.test('30 guesses from 30 addresses of one IPv6 /64: the 21st is 429; another /64 is not', async (t) => {
-  const auth = await serviceWithOwner(t)
-  const statuses = []
-  for (let n = 1; n <= 30; n++) statuses.push((await loginFrom(auth, `2001:db8:1:2::${n.toString(16)}`, `user${n}`, 'wrong')).status)
-  t.same(statuses, [...Array(20).fill(401), ...Array(10).fill(429)])
-  t.equal((await loginFrom(auth, '2001:db8:1:3::1', 'user1', 'wrong')).status, 401, 'the next /64 has its own count')
-  t.equal((await loginFrom(auth, '::ffff:203.0.113.9', 'user1', 'wrong')).status, 401, 'an IPv4-mapped address counts as its IPv4 address')
+t.test('the scenarios, on SQLite', async (t) => {
+  const auth = await service(t)
+  await throttleScenarios(t, [auth], auth.addUser)
 })
 
-t.test('one IPv4 address: 429 at its 21st failure, whatever the usernames', async (t) => {
-  const auth = await serviceWithOwner(t)
-  for (let n = 1; n <= 20; n++) t.equal((await loginFrom(auth, attacker(1), `user${n}`, 'wrong')).status, 401)
-  t.equal((await loginFrom(auth, attacker(1), 'user21', 'wrong')).status, 429)
-  t.equal((await loginFrom(auth, attacker(1), 'testuser', 'password')).status, 429, 'a right password from that address waits too')
-  t.equal((await loginFrom(auth, OWNER, 'testuser', 'password')).status, 200, 'the owner elsewhere does not')
+t.test('a device cookie has a budget of its own: 5 failures, then that device waits a window; others are not refused', async (t) => {
+  const auth = await service(t)
+  await auth.addUser('alice')
+  const [device, other] = [new Client([auth], '198.51.100.1'), new Client([auth], '198.51.100.2')]
+  t.equal((await device.login('alice', OWNER_PASSWORD)).status, 200)
+  for (let n = 1; n <= 5; n++) t.equal((await device.login('alice', 'typo')).status, 401)
+  const waits = await device.login('alice', OWNER_PASSWORD)
+  t.match(waits, { status: 429, code: 'AUTH_RATE_LIMITED' }, 'even the right password waits: a 429 says nothing about it')
+  t.ok(waits.retryAfter > 55 && waits.retryAfter <= 60, `a whole window from its last failure: ${waits.retryAfter}`)
+  t.equal((await other.login('alice', OWNER_PASSWORD)).status, 200, 'another client is not refused for that device\'s failures')
 })
 
-t.test('a success resets only its own address\'s count for that username', async (t) => {
-  const auth = await serviceWithOwner(t, { LOGIN_MAX_PER_USERNAME_AND_IP: '3' })
-  for (let n = 1; n <= 3; n++) t.equal((await loginFrom(auth, attacker(1), 'testuser', 'wrong')).status, 401)
-  t.equal((await loginFrom(auth, attacker(1), 'testuser', 'wrong')).status, 429)
-  t.equal((await loginFrom(auth, OWNER, 'testuser', 'password')).status, 200, 'the owner logs in elsewhere')
-  t.equal((await loginFrom(auth, attacker(1), 'testuser', 'wrong')).status, 429, 'the other address is still counted')
-
-  for (let n = 1; n <= 2; n++) t.equal((await loginFrom(auth, OWNER, 'testuser', 'typo')).status, 401)
-  t.equal((await loginFrom(auth, OWNER, 'testuser', 'password')).status, 200)
-  t.equal((await loginFrom(auth, OWNER, 'testuser', 'typo')).status, 401, 'the owner\'s own typos are forgiven by a success')
-  t.equal((await loginFrom(auth, OWNER, 'testuser', 'password')).status, 200)
+t.test('a burst of parallel guesses cannot slip past the budget: those beyond it in flight are 429', async (t) => {
+  const auth = await service(t)
+  const statuses = await Promise.all(Array.from({ length: 14 }, (_, n) => new Client([auth], `203.0.113.${100 + n}`).login('frank', 'wrong')))
+  t.same(statuses.map((answer) => answer.status).sort(), [...Array(10).fill(401), ...Array(4).fill(429)])
 })
 
-t.test('beyond the per-username cap, each failing address waits a doubling delay, up to LOGIN_MAX_DELAY', async (t) => {
-  const auth = await serviceWithOwner(t, { LOGIN_MAX_PER_USERNAME: '2', LOGIN_RATE_WINDOW: '10s', LOGIN_MAX_DELAY: '60s' })
-  for (let n = 1; n <= 6; n++) t.equal((await loginFrom(auth, attacker(n), 'testuser', 'wrong')).status, 401, `guess ${n} from a fresh address`)
+t.test('clients without a device cookie wait a doubling delay each time the budget is spent again, up to LOGIN_MAX_DELAY', async (t) => {
+  const auth = await service(t, { LOGIN_MAX_PER_USERNAME: '1', LOGIN_RATE_WINDOW: '1s', LOGIN_MAX_DELAY: '3s' })
   const waits = []
-  for (let n = 2; n <= 6; n++) {
-    const answer = await loginFrom(auth, attacker(n), 'testuser', 'wrong')
-    t.equal(answer.status, 429)
-    waits.push(answer.retryAfter)
+  for (let round = 1; round <= 3; round++) {
+    t.equal((await new Client([auth], `203.0.113.${round}`).login('bob', 'wrong')).status, 401, `round ${round}: one guess gets through`)
+    const refused = await new Client([auth], `203.0.113.${10 + round}`).login('bob', 'wrong')
+    t.equal(refused.status, 429)
+    waits.push(refused.retryAfter)
+    await new Promise((resolve) => setTimeout(resolve, refused.retryAfter * 1000 + 50))
   }
-  // Failure 2 reached the cap (10 s), then 20, 40, 80 → capped at 60; a second or two may have passed.
-  t.ok(waits[0]! <= 10 && waits[1]! > 10 && waits[1]! <= 20 && waits[2]! > 20 && waits[2]! <= 40, `doubling: ${waits.join(', ')} s`)
-  t.ok(waits[3]! > 40 && waits[3]! <= 60 && waits[4]! > 40 && waits[4]! <= 60, `capped at 60 s: ${waits.join(', ')} s`)
-  t.equal((await loginFrom(auth, OWNER, 'testuser', 'password')).status, 200, 'the owner, from an address that has not failed, logs in')
+  t.same(waits, [1, 2, 3], 'one window, two, then LOGIN_MAX_DELAY')
+})
+
+t.test('a cookie that is forged, altered, another user\'s or from another secret counts for nothing', async (t) => {
+  const auth = await service(t, { LOGIN_MAX_PER_USERNAME: '1' })
+  const other = await service(t, { COOKIE_SECRET: 'another cookie secret of 32 characters or more' })
+  for (const name of ['carol', 'dave']) {
+    await auth.addUser(name)
+    await other.addUser(name)
+  }
+  const carol = new Client([auth], '192.0.2.1')
+  t.equal((await carol.login('carol', OWNER_PASSWORD)).status, 200)
+  const [name, value] = [...carol.cookies][0]!
+  t.match(name, /^ssot-device-[\w-]{16}$/, 'a documented name, with a tag that is not the username')
+  const foreign = new Client([other], '192.0.2.9')
+  t.equal((await foreign.login('carol', OWNER_PASSWORD)).status, 200)
+  const [foreignName, foreignValue] = [...foreign.cookies][0]!
+  t.equal((await new Client([auth], '192.0.2.2').login('carol', 'wrong')).status, 401, 'the budget of clients without a cookie is spent')
+
+  const presented = [
+    [name!, `${value!.slice(0, -2)}AA`],
+    [name!, value!.replace(/\.[\w-]{22}\./, `.${'A'.repeat(22)}.`)],
+    [foreignName!, foreignValue!],
+    [`${name}x`, value!]
+  ]
+  for (const [cookieName, cookieValue] of presented) {
+    const client = new Client([auth], '192.0.2.3')
+    client.cookies.set(cookieName!, cookieValue!)
+    t.equal((await client.login('carol', OWNER_PASSWORD)).status, 429, `${cookieName}=${cookieValue!.slice(0, 12)}…: refused like no cookie`)
+  }
+  t.equal((await new Client([auth], '192.0.2.4').login('dave', 'wrong')).status, 401)
+  const carolForDave = new Client([auth], '192.0.2.5')
+  carolForDave.cookies.set(name!, value!)
+  t.equal((await carolForDave.login('dave', OWNER_PASSWORD)).status, 429, 'carol\'s cookie does not vouch for dave')
+  t.equal((await carol.login('carol', OWNER_PASSWORD)).status, 200, 'the real cookie, unaltered: 200')
+})
+
+t.test('one IPv4 address: 429 at its 21st failure whatever the usernames; an IPv4-mapped address counts as its IPv4 address', async (t) => {
+  const auth = await service(t)
+  await auth.addUser('erin')
+  for (let n = 1; n <= 20; n++) t.equal((await new Client([auth], '203.0.113.1').login(`user${n}`, 'wrong')).status, 401)
+  t.equal((await new Client([auth], '::ffff:203.0.113.1').login('user21', 'wrong')).status, 429)
+  t.equal((await new Client([auth], '203.0.113.1').login('erin', OWNER_PASSWORD)).status, 429, 'a right password from that address waits too')
+  t.equal((await new Client([auth], '203.0.113.2').login('erin', OWNER_PASSWORD)).status, 200, 'another address does not')
 })

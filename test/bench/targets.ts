@@ -203,7 +203,7 @@ async function authService (spec: Extract<ServerSpec, { kind: 'auth' }>, port: n
     DATABASE_URL: spec.databaseUrl,
     LOGIN_MAX_PER_IP: '1000000000',
     LOGIN_MAX_PER_USERNAME: '1000000000',
-    LOGIN_MAX_PER_USERNAME_AND_IP: '1000000000'
+    LOGIN_MAX_PER_DEVICE: '1000000000'
   })
   const app = await buildAuthApp({ ...authAppOptions(env), logger: loggerOptions(env.LOG_LEVEL, false) })
   await addHashOnlyRoute(app, spec.password)

@@ -18,7 +18,7 @@ async function logout (issuer: string, refreshToken: string) {
 t.test('two replicas, one feed', async (t) => {
   const baseUrl = postgresBaseUrl(t)
   if (!baseUrl) return
-  const shared = { DATABASE_URL: await freshPostgresUrl(t, baseUrl), KEYS_DIR: await makeKeysDir(t), REVOCATION_FEED_POLL_MS: '50', LOGIN_MAX_PER_USERNAME: '100', LOGIN_MAX_PER_USERNAME_AND_IP: '100' }
+  const shared = { DATABASE_URL: await freshPostgresUrl(t, baseUrl), KEYS_DIR: await makeKeysDir(t), REVOCATION_FEED_POLL_MS: '50', LOGIN_MAX_PER_USERNAME: '100' }
   const replicaA = await startAuth(t, shared)
   let replicaB = await startAuth(t, shared)
   await addUser(replicaA, 'alice', PASSWORD)

@@ -79,7 +79,7 @@ t.test('keep-alive serves several requests on one connection, idle longer than t
 t.test('errors before any route, in our shape (RFC 6749 under /oauth/), at both services', async (t) => {
   const { auth, resource } = await services(t)
   const cases = [
-    ['DELETE /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404, 'ROUTE_NOT_FOUND', 'Route DELETE:/health not found'],
+    ['DELETE /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404, 'ROUTE_NOT_FOUND', 'Route DELETE:/nowhere not found'],
     [`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'REQUEST_HEADERS_TOO_LARGE', 'The request headers are too large'],
     ['GET /health HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n', 400, 'MALFORMED_REQUEST', 'The request is not valid HTTP'],
     ['HELLO /health\r\n\r\n', 400, 'MALFORMED_REQUEST', 'The request is not valid HTTP'],
@@ -93,8 +93,8 @@ t.test('errors before any route, in our shape (RFC 6749 under /oauth/), at both 
     }
   }
   for (const [request, statusCode, , message] of cases.filter(([request]) => request.includes(' HTTP/1.1'))) {
-    const answer = await rawRequest(auth.url, request.replace('/health', '/oauth/token').replace('/%E0', '/oauth/%E0'))
-    const description = message.replace('DELETE:/health', 'DELETE:/oauth/token').replace('\'/%E0', '\'/oauth/%E0')
+    const answer = await rawRequest(auth.url, request.replace(/\/health|\/nowhere/, '/oauth/nowhere').replace('/%E0', '/oauth/%E0'))
+    const description = message.replace('DELETE:/nowhere', 'DELETE:/oauth/nowhere').replace('\'/%E0', '\'/oauth/%E0')
     t.same(answer.body, { error: 'invalid_request', error_description: description, statusCode, code: 'OAUTH_INVALID_REQUEST' }, `${statusCode} under /oauth/`)
   }
   const query = await fetch(`${auth.url}/nowhere?client_secret=hunter2`)

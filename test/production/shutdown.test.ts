@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import t from 'tap'
-import { addUser, buildAuth, captureLogs, childProcessEnv, makeKeysDir, reservePort, startAuth, testDir } from '../helper.js'
+import { addUser, buildAuth, COOKIE_SECRET, captureLogs, childProcessEnv, makeKeysDir, reservePort, startAuth, testDir } from '../helper.js'
 
 interface LogLine { msg?: string, signal?: string, url?: string, req?: { url?: string } }
 
@@ -18,7 +18,7 @@ t.test('SIGTERM during a login: the login answers 200, then the process exits 0'
   await close()
   const url = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: childProcessEnv({ DATABASE_URL: databaseUrl, KEYS_DIR: keysDir, AUTH_PORT: String(port), ISSUER_URL: url, LOG_LEVEL: 'debug' }),
+    env: childProcessEnv({ COOKIE_SECRET, DATABASE_URL: databaseUrl, KEYS_DIR: keysDir, AUTH_PORT: String(port), ISSUER_URL: url, LOG_LEVEL: 'debug' }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })

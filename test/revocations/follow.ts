@@ -40,10 +40,10 @@ function get (url: string, headers: Record<string, string>): Promise<IncomingMes
   })
 }
 
-export async function follow (issuer: string, lastEventId?: string) {
+export async function follow (issuer: string, lastEventId?: string, headers: Record<string, string> = {}) {
   // Not fetch: aborting a fetch makes Node's undici open a fresh connection that never sends a
   // request, which a closing server then waits for.
-  const response = await get(`${issuer}/revocations`, lastEventId === undefined ? {} : { 'last-event-id': lastEventId })
+  const response = await get(`${issuer}/revocations`, { ...headers, ...(lastEventId !== undefined && { 'last-event-id': lastEventId }) })
   response.setEncoding('utf8')
   const chunks = response[Symbol.asyncIterator]() as AsyncIterator<string>
   const events: FeedEvent[] = []

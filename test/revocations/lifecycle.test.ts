@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { authAppOptions, loadAuthEnv } from '../../services/auth/config.js'
 import { createStore } from '../../services/auth/store/index.js'
-import { addUser, childProcessEnv, login, makeKeysDir, reservePort, startAuth, testDir } from '../helper.js'
+import { addUser, childProcessEnv, COOKIE_SECRET, login, makeKeysDir, reservePort, startAuth, testDir } from '../helper.js'
 import { follow, sidHash } from './follow.js'
 
 const PASSWORD = 'correct horse battery'
@@ -60,7 +60,7 @@ t.test('SIGTERM with followers connected: the streams end and the process exits 
   await close()
   const url = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/auth/server.ts'], {
-    env: childProcessEnv({ ...env, AUTH_PORT: String(port), ISSUER_URL: url, LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'inherit']
+    env: childProcessEnv({ ...env, COOKIE_SECRET, AUTH_PORT: String(port), ISSUER_URL: url, LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'inherit']
   })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))

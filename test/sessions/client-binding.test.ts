@@ -60,6 +60,11 @@ t.test('client ids shaped like user ids are refused, so a client token\'s sub is
       { code: 'AUTH_CLIENT_ID_INVALID', statusCode: 400, message: /cannot be shaped like a UUID/ })
   }
   await t.rejects(auth.store.clients.create({ clientId: 'has space', name: 'x', scopes: ['a'], audiences: ['b'] }), { code: 'AUTH_CLIENT_ID_INVALID' })
+  // Scopes and audiences no token request could ever be granted (RFC 6749 §3.3 scope-tokens, the lengths /oauth/token takes).
+  const badScopes: Array<[string[], string[]]> = [[[], ['b']], [['"q"'], ['b']], [['a\\b'], ['b']], [['é'], ['b']], [['s'.repeat(1025)], ['b']], [['a'], []], [['a'], ['a b']], [['a'], ['x'.repeat(257)]]]
+  for (const [scopes, audiences] of badScopes) {
+    await t.rejects(auth.store.clients.create({ clientId: 'fine', name: 'x', scopes, audiences }), { code: 'AUTH_CLIENT_SCOPES_INVALID', statusCode: 400 }, JSON.stringify([scopes, audiences]))
+  }
 
   // A row from before the rule (written directly) never gets a token.
   const { clientSecret } = await auth.store.clients.create({ clientId: 'legacy', name: 'Legacy', scopes: ['orders:read'], audiences: ['ssot-api'] })

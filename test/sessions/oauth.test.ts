@@ -85,7 +85,7 @@ t.test('grant types and malformed requests', async (t) => {
   const noToken = await postForm(app, '/oauth/token', { grant_type: 'refresh_token' })
   t.equal(noToken.json().error, 'invalid_request')
   const xml = await app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/xml' }, payload: '<x/>' })
-  t.equal(xml.statusCode, 400)
+  t.equal(xml.statusCode, 415, 'neither form nor JSON')
   t.equal(xml.json().error, 'invalid_request')
 })
 

@@ -43,7 +43,7 @@ t.test('every variable of both services is described, in the README and in .env.
 
 t.test('npm run docs:config writes the tables; with --check it only says when they drifted', async (t) => {
   // runScript runs it without coverage: the child loads the config modules through tsx, and its coverage would be merged over ours.
-  const cli = (...args: string[]) => runScript('services/shared/cli/config-docs.ts', args)
+  const cli = (...args: string[]) => runScript('services/config-docs.ts', args)
   const upToDate = cli('--check')
   t.same({ status: upToDate.status, stdout: upToDate.stdout, stderr: upToDate.stderr }, { status: 0, stdout: '', stderr: '' }, 'this README is up to date')
 

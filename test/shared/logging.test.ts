@@ -4,7 +4,11 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { loggerOptions } from '../../services/shared/config.js'
 import { RequestLogController } from '../../services/shared/logging.js'
-import { redactLogLine, redactQuery } from '../../services/shared/redact.js'
+import { connect } from 'node:net'
+import { buildApp as buildResourceApp } from '../../services/resource/app.js'
+import { loadResourceEnv, resourceAppOptions } from '../../services/resource/config.js'
+import { redactLogLine } from '../../services/shared/redact.js'
+import { redactUrl, redactUrlsInText } from '../../services/shared/url-redaction.js'
 import { addUser, captureLogs, startAuth, startResource } from '../helper.js'
 import { loginPair } from '../sessions/helpers.js'
 
@@ -71,8 +75,8 @@ t.test('credentials in a query string never reach the logs, on every route that 
   const text = lines.map((line) => JSON.stringify(line)).join('\n')
   for (const secret of secrets) t.notOk(text.includes(secret!), `${secret!.slice(0, 12)}… is not in the logs`)
   const urls = lines.filter((line) => line.msg === 'request completed').map((line) => (line.req as { url: string }).url)
-  t.ok(urls.includes('/auth/login?username=alice&password=[redacted]'), 'the rest of the URL stays readable')
-  t.ok(urls.includes('/oauth/token?grant_type=client_credentials&client_id=billing&client_secret=[redacted]'))
+  t.ok(urls.includes('/auth/login?username=[redacted]&password=[redacted]'), 'only harmless values stay (a username may be a mistyped password)')
+  t.ok(urls.includes('/oauth/token?grant_type=client_credentials&client_id=billing&client_secret=[redacted]'), 'what was asked stays readable')
   t.ok(urls.includes('/oauth/token?Client-Secret=[redacted]&pass%77ord=[redacted]'), 'whatever the spelling')
 })
 
@@ -83,14 +87,88 @@ t.test('redactLogLine: secrets at any depth and of any type; everything else as 
   t.same(JSON.parse(redactLogLine(line({
     accessToken: 'a', body: [{ refreshToken: 'b' }, 'text'], headers: { Authorization: 'Bearer c', 'set-cookie': ['d'] }, pin: { password: 1234 }, ok: null
   }))), { accessToken: '[redacted]', body: [{ refreshToken: '[redacted]' }, 'text'], headers: { Authorization: '[redacted]', 'set-cookie': '[redacted]' }, pin: { password: '[redacted]' }, ok: null })
-  t.same(JSON.parse(redactLogLine(line({ msg: 'see "password": in a message', url: '/x?a=1' }))), { msg: 'see "password": in a message', url: '/x?a=1' },
+  t.same(JSON.parse(redactLogLine(line({ msg: 'see "password": in a message', url: '/x?scope=a' }))), { msg: 'see "password": in a message', url: '/x?scope=a' },
     'a quoted name inside a string is text, not a field')
+  t.same(JSON.parse(redactLogLine(line({
+    res: { headers: { Location: 'https://app.example/cb?code=c1&state=s1' } },
+    redirectUri: 'https://app.example/cb#frag',
+    err: { message: 'upstream https://api.example/x?api_key=k1 failed', urls: ['/a?token_hint=t1'] }
+  }))), {
+    res: { headers: { Location: 'https://app.example/cb?code=[redacted]&state=[redacted]' } },
+    redirectUri: 'https://app.example/cb#[redacted]',
+    err: { message: 'upstream https://api.example/x?api_key=[redacted] failed', urls: ['/a?token_hint=[redacted]'] }
+  }, 'any URL-like field, at any depth, and URLs in free text')
 })
 
-t.test('redactQuery: credential-named parameters, however spelled; the rest untouched', async (t) => {
-  t.equal(redactQuery('/cb?code=abc&state=xyz'), '/cb?code=[redacted]&state=xyz', 'an authorization code')
-  t.equal(redactQuery('/x?api_key=1&API-KEY=2&apiKey=3&q=4'), '/x?api_key=[redacted]&API-KEY=[redacted]&apiKey=[redacted]&q=4')
-  t.equal(redactQuery('/x?pass+word=1'), '/x?pass+word=[redacted]', '+ is a space, as in a form')
-  t.equal(redactQuery('/x?%E0%A4%A=1&b=2'), '/x?%E0%A4%A=[redacted]&b=2', 'a name that cannot be decoded is treated as a secret')
-  t.equal(redactQuery('no query here'), 'no query here')
+/** Sends `target` as the request line's target byte for byte (fetch would encode or drop some of it), then waits for the answer to end. */
+function rawRequest (url: string, target: string): Promise<void> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
+    socket.on('data', () => {}).on('end', resolve).on('error', reject)
+  })
+}
+
+// Each of these wrote its secret in clear with a list of secret names, on both services.
+const BYPASSES = [
+  '/health?"&password=SECRET01',
+  '/health?password=x"SECRET02',
+  '/health?password=x#SECRET03',
+  '/health?password[]=SECRET04',
+  '/health?user_password=SECRET05',
+  '/health?pwd=SECRET06',
+  '/health?jwt=SECRET07',
+  '/health?p=1&amp;password=SECRET08',
+  '/health?passcode=SECRET09',
+  '/health?a=1;password=SECRET10',
+  '/health?a=1?password=SECRET11',
+  '/health?password%5B%5D=SECRET12',
+  '/health?state=SECRET13&nonce=SECRET14',
+  '/health?code_verifier=SECRET15&id_token_hint=SECRET16',
+  '/health?SECRET17',
+  '/health#SECRET18'
+]
+
+t.test('the bypasses of a list of secret names: none writes its secret, on either service', async (t) => {
+  const auth = productionLogs('info')
+  const resource = productionLogs('info')
+  const authApp = await startAuth(t, {}, { logger: auth.logger })
+  const logged = await buildResourceApp({ ...resourceAppOptions(loadResourceEnv({ ISSUER_URL: authApp.url })), logger: resource.logger })
+  t.teardown(() => logged.close())
+  const loggedUrl = await logged.listen({ host: '127.0.0.1', port: 0 })
+  for (const target of BYPASSES) {
+    await rawRequest(authApp.url, target)
+    await rawRequest(loggedUrl, target)
+  }
+  await authApp.close()
+  await logged.close()
+  for (const [service, lines] of [['auth', auth.lines], ['resource', resource.lines]] as const) {
+    const text = JSON.stringify(lines)
+    for (let n = 1; n <= 18; n++) t.notOk(text.includes(`SECRET${String(n).padStart(2, '0')}`), `${service}: SECRET${n} is not in its logs`)
+    const urls = lines.filter((line) => line.msg === 'request completed').map((line) => (line.req as { url: string }).url).filter((url) => url.startsWith('/health'))
+    t.equal(urls.length, BYPASSES.length, `${service}: every request was logged`)
+    t.ok(urls.includes('/health?password[]=[redacted]'), `${service}: the names stay readable`)
+  }
+})
+
+t.test('redactUrl: harmless OAuth parameters stay, every other value is redacted; a redirect URI keeps its origin and path only', async (t) => {
+  t.equal(redactUrl('/authorize?response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fsession%3Dabc&scope=openid%20profile' +
+    '&state=s1&nonce=n1&code_challenge=ch&code_challenge_method=S256&prompt=login&response_mode=query'),
+  '/authorize?response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3F[redacted]&scope=openid%20profile' +
+    '&state=[redacted]&nonce=[redacted]&code_challenge=ch&code_challenge_method=S256&prompt=login&response_mode=query')
+  t.equal(redactUrl('/cb?code=c1&state=s1&iss=https%3A%2F%2Fauth'), '/cb?code=[redacted]&state=[redacted]&iss=[redacted]', 'a callback')
+  t.equal(redactUrl('/x?redirect_uri=https%3A%2F%2Fapp.example%2Fcb'), '/x?redirect_uri=https%3A%2F%2Fapp.example%2Fcb', 'no query: the URI as sent')
+  t.equal(redactUrl('/x?redirect_uri=not-a-url&post_logout_redirect_uri=https://a.example/#t'), '/x?redirect_uri=[redacted]&post_logout_redirect_uri=https%3A%2F%2Fa.example%2F#[redacted]')
+  t.equal(redactUrl('/x?grant_type=password&username=u&' + 'k'.repeat(43) + '=1&%E0%A4%A=2&bare'),
+    '/x?grant_type=password&username=[redacted]&[redacted]=[redacted]&[redacted]=[redacted]&[redacted]', 'a name that could be a token, or that cannot be read, goes too')
+  t.equal(redactUrl('/x?a=1 2 "3"'), '/x?a=[redacted]', 'a URL field: everything after ? is its query')
+  t.equal(redactUrl('/x?&&scope=a'), '/x?&&scope=a')
+  t.equal(redactUrl('no query here'), 'no query here')
+})
+
+t.test('redactUrlsInText: URLs and queries in free text; other question marks and hashes as they were', async (t) => {
+  t.equal(redactUrlsInText('redirecting to https://app.example/cb?code=c1&state=s1 now'), 'redirecting to https://app.example/cb?code=[redacted]&state=[redacted] now')
+  t.equal(redactUrlsInText('GET /cb#access_token=t1 failed'), 'GET /cb#[redacted] failed')
+  t.equal(redactUrlsInText('issue #42, C# and what?'), 'issue #42, C# and what?')
+  t.equal(redactUrlsInText('odd?password=p1'), 'odd?password=[redacted]')
 })

@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { ensureUser } from '../../services/auth/accounts.js'
 import { createDatabase } from '../../services/auth/store/database.js'
 import { migrateToLatest } from '../../services/auth/store/migrations.js'
-import { createUserRepository } from '../../services/auth/store/users.js'
+import { createUserRepository, usernameProblem } from '../../services/auth/store/users.js'
 import { eachDatabase, freshPostgresUrl, postgresBaseUrl } from './databases.js'
 
 eachDatabase(t, 'users', async (t, url) => {
@@ -21,6 +21,14 @@ eachDatabase(t, 'users', async (t, url) => {
   t.equal(await users.findByUsername('nobody'), undefined)
   await t.rejects(users.create({ username: 'ælfrida', passwordHash: 'x' }), 'one account per normalised username')
   t.equal((await db.selectFrom('users').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n.toString(), '1')
+  for (const username of ['   ', 'u'.repeat(65), 'a\tb', 'a\u0000']) {
+    await t.rejects(users.create({ username, passwordHash: 'x' }), { code: 'AUTH_USERNAME_INVALID', statusCode: 400 }, JSON.stringify(username))
+  }
+})
+
+t.test('a username is what POST /auth/login can send: 1 to 64 characters once normalised, no control characters', async (t) => {
+  for (const name of ['a', ' Ælfrida ', 'john smith', 'u'.repeat(64), ` ${'u'.repeat(64)} `, 'ﬀ', 'ünïcødé@example.com']) t.equal(usernameProblem(name), undefined, name)
+  for (const name of ['', '   ', '\u3000', 'u'.repeat(65), 'tab\there', 'new\nline', 'bell\u0007', '\u007f']) t.type(usernameProblem(name), 'string', JSON.stringify(name))
 })
 
 t.test('an in-memory SQLite database, and a migration that fails', async (t) => {

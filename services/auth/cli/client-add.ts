@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util'
 import { loadDotEnv } from '../../shared/server.js'
 import { loadAuthEnv } from '../config.js'
-import { clientIdProblem, createClientRepository } from '../store/clients.js'
+import { audiencesProblem, clientIdProblem, createClientRepository, scopesProblem } from '../store/clients.js'
 import { createDatabase } from '../store/database.js'
 import { migrateToLatest } from '../store/migrations.js'
 
@@ -21,9 +21,13 @@ if (!clientId || positionals.length > 1 || !values.scopes) {
 
 loadDotEnv()
 const env = loadAuthEnv(process.env)
-// LOGIN_CLIENT_ID is the public client of first-party logins: a confidential client of that name
-// could refresh every user's session.
-const problem = clientId === env.LOGIN_CLIENT_ID ? `${clientId} is LOGIN_CLIENT_ID, the client of first-party logins` : clientIdProblem(clientId)
+const scopes = list(values.scopes)
+const audiences = values.audiences === undefined ? [env.TOKEN_AUDIENCE] : list(values.audiences)
+// The rules /oauth/token applies; and LOGIN_CLIENT_ID is the public client of first-party logins:
+// a confidential client of that name could refresh every user's session.
+const problem = clientId === env.LOGIN_CLIENT_ID
+  ? `${clientId} is LOGIN_CLIENT_ID, the client of first-party logins`
+  : clientIdProblem(clientId) ?? scopesProblem(scopes) ?? audiencesProblem(audiences)
 if (problem) {
   console.error(`Client ${clientId} not created: ${problem}`)
   process.exit(2)
@@ -35,8 +39,8 @@ try {
   const { clientSecret } = await clients.create({
     clientId,
     name: values.name ?? clientId,
-    scopes: list(values.scopes),
-    audiences: values.audiences ? list(values.audiences) : [env.TOKEN_AUDIENCE]
+    scopes,
+    audiences
   })
   console.log(`Client ${clientId} created. Its secret (shown once, store it now):\n${clientSecret}`)
 } catch (err) {

@@ -1,8 +1,13 @@
 // npm run client:delete -- <client_id>: deletes the client and revokes its tokens.
 import { notFound, runAdminCommand } from './admin.js'
+import { clientIdProblem } from '../store/clients.js'
 
-await runAdminCommand('npm run client:delete -- <client_id>', async (store, clientId) => {
-  if (!await store.clientAdmin.remove(clientId)) return notFound(`client ${clientId}`)
-  console.log(`Client ${clientId} deleted; its tokens are revoked.`)
-  return 0
+await runAdminCommand({
+  usage: 'npm run client:delete -- <client_id>',
+  problem: clientIdProblem,
+  action: async (store, clientId) => {
+    if (!await store.clientAdmin.remove(clientId)) return notFound(`client ${clientId}`)
+    console.log(`Client ${clientId} deleted; its tokens are revoked.`)
+    return 0
+  }
 })

@@ -1,10 +1,15 @@
 // npm run client:enable -- <client_id>: a disabled client may get tokens again (the ones revoked
 // when it was disabled stay revoked).
 import { notFound, runAdminCommand } from './admin.js'
+import { clientIdProblem } from '../store/clients.js'
 
-await runAdminCommand('npm run client:enable -- <client_id>', async (store, clientId) => {
-  const change = await store.clientAdmin.enable(clientId)
-  if (change === 'unknown') return notFound(`client ${clientId}`)
-  console.log(change === 'done' ? `Client ${clientId} enabled.` : `Client ${clientId} is already enabled; nothing changed.`)
-  return 0
+await runAdminCommand({
+  usage: 'npm run client:enable -- <client_id>',
+  problem: clientIdProblem,
+  action: async (store, clientId) => {
+    const change = await store.clientAdmin.enable(clientId)
+    if (change === 'unknown') return notFound(`client ${clientId}`)
+    console.log(change === 'done' ? `Client ${clientId} enabled.` : `Client ${clientId} is already enabled; nothing changed.`)
+    return 0
+  }
 })

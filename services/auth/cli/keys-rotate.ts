@@ -14,7 +14,7 @@ await runOrExit(async () => {
   const options = authAppOptions(loadAuthEnv(process.env))
   const timing = keyTiming({ ...options, reloadInterval: options.keysReloadInterval })
   const force = process.argv.includes('--force')
-  const ring = await openKeyRing(options)
+  const ring = await openKeyRing(options, true)
   let result
   try {
     result = await ring.rotate({ ...timing, force })

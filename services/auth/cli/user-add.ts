@@ -8,7 +8,7 @@ import { ensureUser } from '../accounts.js'
 import { loadAuthEnv } from '../config.js'
 import { createDatabase } from '../store/database.js'
 import { migrateToLatest } from '../store/migrations.js'
-import { createUserRepository } from '../store/users.js'
+import { createUserRepository, usernameProblem } from '../store/users.js'
 
 async function readPassword (): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -30,6 +30,12 @@ const { positionals, values } = parseArgs({ allowPositionals: true, options: { r
 const username = positionals[0]
 if (!username || positionals.length > 1) {
   console.error('usage: npm run user:add -- <username> [--roles admin,editor]   (password on stdin or at the prompt)')
+  process.exit(2)
+}
+// The rule POST /auth/login applies: a name it would refuse could never log in.
+const problem = usernameProblem(username)
+if (problem) {
+  console.error(`User ${JSON.stringify(username)} not created: ${problem}`)
   process.exit(2)
 }
 

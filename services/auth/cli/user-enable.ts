@@ -1,8 +1,13 @@
 // npm run user:enable -- <username>: the user may log in again (revoked sessions stay revoked).
 import { notFound, runAdminCommand } from './admin.js'
+import { usernameProblem } from '../store/users.js'
 
-await runAdminCommand('npm run user:enable -- <username>', async (store, username) => {
-  if (!await store.userAdmin.enable(username)) return notFound(`user ${username}`)
-  console.log(`User ${username} enabled; they may log in again.`)
-  return 0
+await runAdminCommand({
+  usage: 'npm run user:enable -- <username>',
+  problem: usernameProblem,
+  action: async (store, username) => {
+    if (!await store.userAdmin.enable(username)) return notFound(`user ${username}`)
+    console.log(`User ${username} enabled; they may log in again.`)
+    return 0
+  }
 })

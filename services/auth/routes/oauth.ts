@@ -4,7 +4,7 @@ import formBody from '@fastify/formbody'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { StoreUnavailableError } from '../store/errors.js'
+import { STORE_RETRY_AFTER_SECONDS } from '../store/errors.js'
 import type { Client } from '../store/clients.js'
 import type { Grants } from '../grants.js'
 import { looksLikeAccessToken, type AccessTokenRevoker } from '../access-token-revocation.js'
@@ -48,11 +48,13 @@ function sendOAuthError (reply: FastifyReply, error: string, description: string
 
 function oauthErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof OAuthError) return sendOAuthError(reply, err.oauthCode, err.message, err.statusCode)
-  if (err instanceof StoreUnavailableError) {
-    reply.header('retry-after', 5)
-    return sendOAuthError(reply, 'temporarily_unavailable', 'The authorization server is unavailable; retry shortly', 503)
+  // A bad body keeps its status (413 too large, 415 not form or JSON), with the RFC 6749 body.
+  if (err.statusCode !== undefined && err.statusCode < 500) return sendOAuthError(reply, 'invalid_request', err.message, err.statusCode)
+  // The store unreachable, or load shedding (which has set its own Retry-After).
+  if (err.statusCode === 503) {
+    if (!reply.hasHeader('retry-after')) reply.header('retry-after', STORE_RETRY_AFTER_SECONDS)
+    return sendOAuthError(reply, 'temporarily_unavailable', err.message, 503)
   }
-  if (err.statusCode !== undefined && err.statusCode < 500) return sendOAuthError(reply, 'invalid_request', err.message, 400)
   request.log.error({ err }, 'unexpected error')
   return sendOAuthError(reply, 'server_error', 'Something went wrong on our side', 500)
 }

@@ -5,10 +5,12 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Gauge } from 'prom-client'
 import { ErrorSchema } from '../../shared/schemas.js'
-import { RevocationBadEventIdError } from '../errors.js'
+import { RevocationBadEventIdError, RevocationFeedBusyError } from '../errors.js'
 import { createRevocationHub, type RevocationFeedOptions } from '../revocation-hub.js'
+import { createStreamLimiter, FEED_STREAM_LIMITS } from '../stream-limits.js'
 
 export const REVOCATIONS_PATH = '/revocations'
+const BUSY_RETRY_AFTER_SECONDS = 5
 
 const PROTOCOL = `A stream (text/event-stream) of every live revocation, then of each new one within a
 second, whichever replica or CLI commits it.
@@ -25,7 +27,8 @@ second, whichever replica or CLI commits it.
 verifier refuses a token when either digest of its claims is in its set. \`exp\` (unix seconds):
 after it no token the event affects is valid, so the verifier may forget it. Ids grow in commit
 order: reconnect with Last-Event-ID to miss nothing. A Last-Event-ID that is not a decimal
-integer: 400 \`REVOCATION_BAD_EVENT_ID\`.`
+integer: 400 \`REVOCATION_BAD_EVENT_ID\`. Past REVOCATION_FEED_MAX_STREAMS open streams, or
+REVOCATION_FEED_MAX_STREAMS_PER_IP from one address: 503 \`REVOCATION_FEED_BUSY\` with Retry-After.`
 
 /** The Last-Event-ID header as an id; absent (or empty, as no EventSource sends it) is undefined. */
 function lastEventId (header: string | string[] | undefined): number | undefined {
@@ -44,6 +47,10 @@ function feedMetrics (fastify: FastifyInstance, hub: ReturnType<typeof createRev
 
 export async function revocationRoutes (fastify: FastifyInstance, options: RevocationFeedOptions) {
   const hub = createRevocationHub(fastify.store.revocations, options, fastify.log)
+  const limiter = createStreamLimiter({
+    maxStreams: options.maxStreams ?? FEED_STREAM_LIMITS.maxStreams,
+    maxStreamsPerAddress: options.maxStreamsPerAddress ?? FEED_STREAM_LIMITS.maxStreamsPerAddress
+  })
   feedMetrics(fastify, hub)
   fastify.addHook('onReady', hub.start)
   // preClose, before the server waits for open requests: a stream never ends on its own.
@@ -60,10 +67,23 @@ export async function revocationRoutes (fastify: FastifyInstance, options: Revoc
       description: PROTOCOL,
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'The id of the last event received' })) }),
       produces: ['text/event-stream'],
-      response: { 200: Type.String({ description: 'text/event-stream' }), 400: ErrorSchema }
+      response: { 200: Type.String({ description: 'text/event-stream' }), 400: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
-    const stream = await hub.follow(lastEventId(request.headers['last-event-id']))
+    const after = lastEventId(request.headers['last-event-id'])
+    const release = limiter.take(request.ip)
+    if (!release) {
+      reply.header('retry-after', BUSY_RETRY_AFTER_SECONDS)
+      throw new RevocationFeedBusyError()
+    }
+    let stream
+    try {
+      stream = await hub.follow(after)
+    } catch (err) {
+      release()
+      throw err
+    }
+    stream.once('close', release)
     return reply.headers({
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',

@@ -7,11 +7,36 @@ import { newSecret, secretHash, secretMatches } from '../secrets.js'
 import type { ClientsTable, Database } from './tables.js'
 
 export const InvalidClientIdError = createError<[string]>('AUTH_CLIENT_ID_INVALID', '%s', 400)
+/** Scopes or audiences no token request could ever be granted. */
+export const InvalidClientScopesError = createError<[string]>('AUTH_CLIENT_SCOPES_INVALID', '%s', 400)
 
 const CLIENT_ID_PATTERN = /^[\w.:-]{1,128}$/
 // User ids are UUIDs; a client token's `sub` is its client id. Refusing UUID-shaped client ids keeps
 // the two apart (RFC 9068 §5), so a resource service can never mistake a client for a user.
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); audiences are held the same way.
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+/** The longest `scope` and `audience` POST /oauth/token accepts. */
+export const MAX_SCOPE_LENGTH = 1024
+export const MAX_AUDIENCE_LENGTH = 256
+
+/** Why `scopes` cannot be a client's scopes (what /oauth/token could ever grant), or undefined. */
+export function scopesProblem (scopes: string[]): string | undefined {
+  if (scopes.length === 0) return 'a client needs at least one scope (it could never get a token)'
+  if (!scopes.every((scope) => SCOPE_TOKEN.test(scope))) return 'a scope is printable ASCII without spaces, " or \\ (RFC 6749 §3.3)'
+  if (scopes.join(' ').length > MAX_SCOPE_LENGTH) return `a client's scopes are at most ${MAX_SCOPE_LENGTH} characters together`
+  return undefined
+}
+
+/** Why `audiences` cannot be a client's audiences, or undefined. */
+export function audiencesProblem (audiences: string[]): string | undefined {
+  if (audiences.length === 0) return 'a client needs at least one audience'
+  if (!audiences.every((audience) => SCOPE_TOKEN.test(audience) && audience.length <= MAX_AUDIENCE_LENGTH)) {
+    return `an audience is 1 to ${MAX_AUDIENCE_LENGTH} printable ASCII characters without spaces, " or \\`
+  }
+  return undefined
+}
 
 /** Why `clientId` cannot be a client's id, or undefined when it can. */
 export function clientIdProblem (clientId: string): string | undefined {
@@ -33,8 +58,10 @@ export function createClientRepository (db: Kysely<Database>) {
   return {
     /** Creates a client; returns its secret, which exists nowhere else from then on. */
     async create (input: NewClient): Promise<{ clientSecret: string }> {
-      const problem = clientIdProblem(input.clientId)
-      if (problem) throw new InvalidClientIdError(problem)
+      const idProblem = clientIdProblem(input.clientId)
+      if (idProblem) throw new InvalidClientIdError(idProblem)
+      const scopeProblem = scopesProblem(input.scopes) ?? audiencesProblem(input.audiences)
+      if (scopeProblem) throw new InvalidClientScopesError(scopeProblem)
       const clientSecret = newSecret()
       await db.insertInto('clients').values({
         client_id: input.clientId,

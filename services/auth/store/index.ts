@@ -6,6 +6,7 @@ import { createDatabase, type DatabaseOptions } from './database.js'
 import { migrateToLatest } from './migrations.js'
 import { createClientAdmin } from './client-admin.js'
 import { createClientRepository } from './clients.js'
+import { createLoginUnlockRepository } from './login-unlocks.js'
 import { createRefreshTokenRepository, type RefreshLifetimes } from './refresh-tokens.js'
 import { createRevocationRepository } from './revocations.js'
 import { createUserAdmin } from './user-admin.js'
@@ -19,9 +20,8 @@ export interface StoreOptions extends DatabaseOptions {
   accessTokenTtl: number
 }
 
-/** Every repository over one database; the CLIs open it the same way. */
-export function createStore (options: StoreOptions) {
-  const db = createDatabase(options)
+/** Every repository over one database (`db`, or a new one for `options`); the CLIs open it the same way. */
+export function createStore (options: StoreOptions, db = createDatabase(options)) {
   const revocations = createRevocationRepository(db, options)
   return {
     db,
@@ -30,7 +30,8 @@ export function createStore (options: StoreOptions) {
     refreshTokens: createRefreshTokenRepository(db, options.refreshTokens, revocations),
     clients: createClientRepository(db),
     clientAdmin: createClientAdmin(db, revocations),
-    revocations
+    revocations,
+    loginUnlocks: createLoginUnlockRepository(db)
   }
 }
 
@@ -45,7 +46,8 @@ async function purgeExpired (store: Store, accessTokenTtl: number) {
   const sessionsEndedBefore = new Date(Date.now() - (accessTokenTtl + CLOCK_SKEW_MARGIN) * 1000)
   return {
     sessions: await store.refreshTokens.purgeExpired(sessionsEndedBefore),
-    revocations: await store.revocations.purgeExpired()
+    revocations: await store.revocations.purgeExpired(),
+    unlocks: await store.loginUnlocks.purgeExpired()
   }
 }
 
@@ -59,7 +61,7 @@ async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
   // Purged at start and every hour after: a late purge costs nothing, since an expired refresh
   // token is refused anyway and an expired revocation is no longer published.
   const purge = () => purgeExpired(store, options.accessTokenTtl)
-    .then((counts) => { if (counts.sessions + counts.revocations > 0) fastify.log.info(counts, 'expired sessions and revocations purged') })
+    .then((counts) => { if (counts.sessions + counts.revocations + counts.unlocks > 0) fastify.log.info(counts, 'expired sessions and revocations purged') })
     .catch((err: Error) => fastify.log.warn({ err: err.message }, 'expired sessions and revocations not purged; next try in an hour'))
   const timer = setInterval(purge, PURGE_EVERY_MS).unref()
   fastify.addHook('onReady', purge)

@@ -77,6 +77,16 @@ const migrations: Record<string, Migration> = {
         await sql`update clients set generation = ${randomUUID()} where client_id = ${clientId}`.execute(db)
       }
     }
+  },
+  '0005_login_unlocks': {
+    async up (db: Kysely<unknown>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      await db.schema.createTable('login_unlocks')
+        .addColumn('id', postgres ? 'bigserial' : 'integer', (col) => postgres ? col.primaryKey() : col.primaryKey().autoIncrement())
+        .addColumn('username', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .execute()
+    }
   }
 }
 

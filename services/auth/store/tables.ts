@@ -74,6 +74,14 @@ export interface SigningKeysTable {
   private_key_sealed: string
 }
 
+/** `npm run user:unlock` for one username: every replica forgets its login throttling state (login-unlocks.ts). */
+export interface LoginUnlocksTable {
+  id: Generated<number | string>
+  /** Normalised. */
+  username: string
+  created_at: string
+}
+
 export interface Database {
   users: UsersTable
   refresh_families: RefreshFamiliesTable
@@ -81,4 +89,5 @@ export interface Database {
   clients: ClientsTable
   signing_keys: SigningKeysTable
   revocations: RevocationsTable
+  login_unlocks: LoginUnlocksTable
 }
