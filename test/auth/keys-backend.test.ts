@@ -1,6 +1,7 @@
 // KEYS_BACKEND and KEYS_ENCRYPTION_KEY as an operator meets them: checked at start with one line
 // naming the variable, never echoing its value, and a wrong key stops the service before it serves.
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 import t from 'tap'
@@ -12,7 +13,7 @@ import { databaseKeyStore, openDatabaseKeyStore, openKeyRing } from '../../servi
 import { createDatabaseKeyStore } from '../../services/auth/store/signing-keys.js'
 import { buildAuth, captureLogs, COOKIE_SECRET, reservePort, runScript, testDir } from '../helper.js'
 import { escapeRegExp, seededBytes, testSeed } from '../random.js'
-import { eachDatabase } from '../store/databases.js'
+import { eachDatabase, postgresBaseUrl } from '../store/databases.js'
 
 const options = (env: Record<string, string>) => authAppOptions(loadAuthEnv(env))
 
@@ -66,6 +67,30 @@ t.test('openKeyRing: the CLIs\' ensure and rotate on files and on the database; 
   await close()
   await t.rejects(openDatabaseKeyStore(options({ ...settings, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none` })),
     { code: 'AUTH_STORE_UNAVAILABLE' })
+})
+
+t.test('a rotation (existing: true) works on the database it finds and never creates one', async (t) => {
+  const dir = testDir(t)
+  const settings = { KEYS_BACKEND: 'database', KEYS_DIR: join(dir, 'keys'), KEYS_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
+  const url = `sqlite:${join(dir, 'keys.sqlite')}`
+  await seedRing(t, url, settings.KEYS_ENCRYPTION_KEY)
+  const ring = await openKeyRing(options({ ...settings, DATABASE_URL: url }), true)
+  t.match(await ring.rotate({ minNextAge: 0, retireWindow: 3600, force: true }), { pruned: [] })
+  await ring.close()
+
+  await t.rejects(openKeyRing(options({ ...settings, DATABASE_URL: `sqlite:${join(dir, 'typo.sqlite')}` }), true),
+    { name: 'Error', message: `No database at ${join(dir, 'typo.sqlite')} (DATABASE_URL); nothing changed.` })
+  t.notOk(existsSync(join(dir, 'typo.sqlite')), 'no file was created')
+  const { port, close } = await reservePort()
+  await close()
+  await t.rejects(openKeyRing(options({ ...settings, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/none` }), true),
+    { code: 'AUTH_STORE_UNAVAILABLE' }, 'a server that does not answer is not "no database"')
+  const base = postgresBaseUrl(t)
+  if (!base) return
+  const missing = new URL(base)
+  missing.pathname = '/ssot_no_such_database'
+  await t.rejects(openKeyRing(options({ ...settings, DATABASE_URL: missing.href }), true),
+    { message: `No database ssot_no_such_database at ${missing.host} (DATABASE_URL); nothing changed.` })
 })
 
 t.test('a wrong KEYS_ENCRYPTION_KEY stops the service at start, and the key is never logged', async (t) => {

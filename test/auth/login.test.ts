@@ -117,6 +117,17 @@ t.test('a store failure is not a failed login: the attempt is taken back', async
   }
 })
 
+t.test('a store failure with a device cookie is taken back too: the device\'s budget is untouched', async (t) => {
+  const app = await buildAuth(t, { LOGIN_MAX_PER_DEVICE: '1' })
+  await addUser(app, 'alice', 'correct horse battery')
+  const [device] = (await post(app, { username: 'alice', password: 'correct horse battery' })).cookies
+  await app.store.db.schema.dropTable('users').execute()
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const response = await post(app, { username: 'alice', password: 'guess' }, { cookie: `${device!.name}=${device!.value}` })
+    t.equal(response.statusCode, 500, 'not 429: the device\'s one attempt was not spent')
+  }
+})
+
 t.test('throttled per client address, whatever the username', async (t) => {
   const app = await buildAuth(t, { LOGIN_MAX_PER_IP: '3', LOGIN_MAX_PER_USERNAME: '100' })
   for (const username of ['u1', 'u2', 'u3']) {

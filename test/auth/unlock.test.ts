@@ -59,6 +59,21 @@ t.test('Redis unreachable: the unlock is recorded for the replicas, and the CLI 
   t.match(await auth.store.loginUnlocks.after(0), [{ username: 'carol' }])
 })
 
+t.test('a refused login reads new unlocks at once, without waiting for the next read', async (t) => {
+  const app = await buildAuth(t, { LOGIN_MAX_PER_USERNAME: '1' })
+  await app.ready()
+  const started = Date.now()
+  await addUser(app, 'alice', PASSWORD)
+  const login = (password: string) => app.inject({
+    method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ username: 'alice', password })
+  })
+  t.same([(await login('wrong')).statusCode, (await login(PASSWORD)).statusCode], [401, 429], 'locked out')
+  // Just after a background read (one a second from the start), so that only the refused login can read it.
+  await sleep(started + 1000 * Math.ceil((Date.now() - started + 1) / 1000) + 200 - Date.now())
+  await app.store.loginUnlocks.record('alice')
+  t.equal((await login(PASSWORD)).statusCode, 200)
+})
+
 t.test('each replica reads new unlocks once a second, never the ones from before it started; a failed read is one warning', async (t) => {
   const { lines, logger } = captureLogs('warn')
   const dir = testDir(t)

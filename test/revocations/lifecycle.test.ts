@@ -11,9 +11,9 @@ import { follow, sidHash } from './follow.js'
 const PASSWORD = 'correct horse battery'
 
 t.test('the feed settings: a poll every 250 ms and a keep-alive every 15 s by default; no heartbeat under 1 s', async (t) => {
-  t.same(authAppOptions(loadAuthEnv({})).revocationFeed, { pollInterval: 250, heartbeatInterval: 15_000 })
+  t.same(authAppOptions(loadAuthEnv({})).revocationFeed, { pollInterval: 250, heartbeatInterval: 15_000, maxStreams: 200, maxStreamsPerAddress: 20 })
   t.same(authAppOptions(loadAuthEnv({ REVOCATION_FEED_POLL_MS: '100', REVOCATION_FEED_HEARTBEAT: '1m' })).revocationFeed,
-    { pollInterval: 100, heartbeatInterval: 60_000 })
+    { pollInterval: 100, heartbeatInterval: 60_000, maxStreams: 200, maxStreamsPerAddress: 20 })
   t.throws(() => authAppOptions(loadAuthEnv({ REVOCATION_FEED_HEARTBEAT: '0s' })), /REVOCATION_FEED_HEARTBEAT must be at least 1s/)
   t.throws(() => loadAuthEnv({ REVOCATION_FEED_POLL_MS: '5' }), /REVOCATION_FEED_POLL_MS must be >= 10/)
 })
