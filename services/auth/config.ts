@@ -39,6 +39,8 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
   REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
   REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
+  BROWSER_SESSION_IDLE_TTL: Duration('1h', 'A browser session (single sign-on at the hosted login page) unused this long ends'),
+  BROWSER_SESSION_TTL: Duration('12h', 'A browser session ends this long after its sign-in, used or not'),
   LOGIN_MAX_PER_IP: Type.Integer({
     minimum: 1, default: 20, description: 'Failed logins per client address (IPv6: per /64) per window, whatever the username, from clients without a device cookie; then 429'
   }),
@@ -117,6 +119,14 @@ function revocationFeedOptions (env: AuthEnv): AuthAppOptions['revocationFeed'] 
 
 const MAX_COOKIE_AGE = 400 * 86400
 
+function browserSessionOptions (env: AuthEnv): NonNullable<AuthAppOptions['browserSessions']> {
+  const [idleTtl, absoluteTtl] = [durationSeconds(env.BROWSER_SESSION_IDLE_TTL), durationSeconds(env.BROWSER_SESSION_TTL)]
+  if (idleTtl < 60 || absoluteTtl < idleTtl || absoluteTtl > MAX_COOKIE_AGE) {
+    throw new Error('Invalid configuration: BROWSER_SESSION_IDLE_TTL must be at least 1m, and BROWSER_SESSION_TTL between BROWSER_SESSION_IDLE_TTL and 400d')
+  }
+  return { idleTtl, absoluteTtl }
+}
+
 function loginOptions (env: AuthEnv): AuthAppOptions['login'] {
   const deviceCookieMaxAge = durationSeconds(env.LOGIN_DEVICE_COOKIE_TTL)
   if (deviceCookieMaxAge < 1 || deviceCookieMaxAge > MAX_COOKIE_AGE) {
@@ -168,6 +178,7 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     },
     ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
     refreshTokens: { absoluteTtl: durationSeconds(env.REFRESH_TOKEN_TTL), idleTtl: durationSeconds(env.REFRESH_TOKEN_IDLE_TTL) },
+    browserSessions: browserSessionOptions(env),
     loginClientId: env.LOGIN_CLIENT_ID,
     loginScope: env.LOGIN_SCOPE,
     login: loginOptions(env),
