@@ -30,6 +30,8 @@ import { ATTEMPT_TTL } from './store/sign-in.js'
 import { createSignInCookies } from './sign-in/cookies.js'
 import { signInDiscovery } from './sign-in/discovery.js'
 import { signInRoutes } from './sign-in/routes.js'
+import { endSessionRoutes } from './sign-in/end-session.js'
+import { userinfoRoutes } from './sign-in/userinfo.js'
 import store from './store/index.js'
 import throttle from './throttle.js'
 
@@ -52,6 +54,8 @@ export interface AuthAppOptions {
   databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
   /** Seconds: a session's absolute lifetime, and how long a refresh token stays usable unused. */
   refreshTokens: RefreshLifetimes
+  /** How this service reaches itself over HTTP (the userinfo endpoint's verifier reads its JWKS and feed there); default: issuer. */
+  selfUrl?: string
   /** Seconds: a browser session's (single sign-on) idle and absolute lifetimes; default 1 h and 12 h. */
   browserSessions?: BrowserSessionLifetimes
   /** client_id and scope of the tokens a password login issues. */
@@ -108,6 +112,8 @@ export async function buildApp (options: AuthAppOptions) {
   const secure = options.issuer.startsWith('https:')
   const cookies = createSignInCookies({ secure, secrets: cookieSecrets, sessionMaxAge: browserSessions.absoluteTtl, attemptMaxAge: ATTEMPT_TTL })
   await app.register(signInRoutes, { issuer: options.issuer, cookies })
+  await app.register(endSessionRoutes, { issuer: options.issuer, cookies })
+  await app.register(userinfoRoutes, { issuer: options.issuer, selfUrl: options.selfUrl ?? options.issuer })
   await app.register(revocationRoutes, options.revocationFeed)
   await app.register(readinessRoutes, { checks: authReadinessChecks(app) })
   return app

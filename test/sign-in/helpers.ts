@@ -21,7 +21,7 @@ export async function startSignIn (t: Test, env: Env = {}, extra: AuthExtra = {}
     clientId: 'web',
     name: 'The <Web> App',
     scopes: ['openid', 'profile', 'offline_access'],
-    audiences: ['fastify-ssot'],
+    audiences: ['ssot-api'],
     redirectUris: [WEB_REDIRECT],
     postLogoutRedirectUris: ['https://web.example/']
   })
@@ -29,7 +29,7 @@ export async function startSignIn (t: Test, env: Env = {}, extra: AuthExtra = {}
     clientId: 'spa',
     name: 'SPA',
     scopes: ['openid', 'profile', 'offline_access'],
-    audiences: ['fastify-ssot'],
+    audiences: ['ssot-api'],
     redirectUris: [SPA_REDIRECT],
     postLogoutRedirectUris: ['http://127.0.0.1:4000/'],
     public: true
