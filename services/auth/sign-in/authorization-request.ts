@@ -50,15 +50,16 @@ export async function checkAuthorizationRequest (query: Query, findClient: (id: 
     return { kind: 'page', code: 'SIGN_IN_INVALID_REDIRECT_URI', message: 'The app that sent you here asked to send you back to an address it has not registered.' }
   }
 
+  const rawState = single(query, 'state')
+  const state = typeof rawState === 'string' ? rawState : undefined
+  function fail (uri: string, error: string, description: string): RedirectFailure {
+    return { kind: 'redirect', redirectUri: uri, error, description, ...(state !== undefined && state.length <= MAX_STATE && { state }) }
+  }
   const values: Record<string, string | undefined> = {}
   for (const name of ['state', 'response_type', 'scope', 'nonce', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'response_mode', 'request', 'request_uri']) {
     const value = single(query, name)
     if (value === null) return fail(redirectUri, 'invalid_request', `${name} is repeated`)
     values[name] = value
-  }
-  const state = values.state
-  function fail (uri: string, error: string, description: string): RedirectFailure {
-    return { kind: 'redirect', redirectUri: uri, error, description, ...(typeof state === 'string' && state.length <= MAX_STATE && { state }) }
   }
   if (state !== undefined && state.length > MAX_STATE) return fail(redirectUri, 'invalid_request', `state is at most ${MAX_STATE} characters`)
   if (values.request !== undefined) return fail(redirectUri, 'request_not_supported', 'Request objects are not supported')
