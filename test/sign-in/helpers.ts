@@ -14,7 +14,7 @@ export function pkce () {
 }
 
 /** The auth service listening, with `web` (confidential) and `spa` (public) browser clients and the user alice. */
-export async function startSignIn (t: Test, env: Env = {}, extra: AuthExtra = {}) {
+export async function startSignIn (t: Test, env: Env = {}, extra: AuthExtra = {}, uris = { web: WEB_REDIRECT, webLogout: 'https://web.example/', spa: SPA_REDIRECT }) {
   const app = await startAuth(t, env, extra)
   await addUser(app, 'alice', PASSWORD)
   const { clientSecret } = await app.store.clients.create({
@@ -22,15 +22,15 @@ export async function startSignIn (t: Test, env: Env = {}, extra: AuthExtra = {}
     name: 'The <Web> App',
     scopes: ['openid', 'profile', 'offline_access'],
     audiences: ['ssot-api'],
-    redirectUris: [WEB_REDIRECT],
-    postLogoutRedirectUris: ['https://web.example/']
+    redirectUris: [uris.web],
+    postLogoutRedirectUris: [uris.webLogout]
   })
   await app.store.clients.create({
     clientId: 'spa',
     name: 'SPA',
     scopes: ['openid', 'profile', 'offline_access'],
     audiences: ['ssot-api'],
-    redirectUris: [SPA_REDIRECT],
+    redirectUris: [uris.spa],
     postLogoutRedirectUris: ['http://127.0.0.1:4000/'],
     public: true
   })

@@ -60,7 +60,7 @@ export function idTokenHint (token: string, keyRing: KeyRing, issuer: string): H
 
 export const endSessionRoutes: FastifyPluginAsyncTypebox<EndSessionOptions> = async (fastify, { issuer, cookies }) => {
   await fastify.register(formBody)
-  const headers = pageHeaders()
+  const headers = pageHeaders(issuer.startsWith('https:'))
   fastify.addHook('onRequest', async (request, reply) => { reply.headers(headers) })
   fastify.setErrorHandler(pageErrorHandler)
   const { signIn, clients } = fastify.store

@@ -23,12 +23,13 @@ export interface SignInRouteOptions {
 }
 
 /** The headers of every page and redirect here (RFC 9700 §4.2, §4.16): never cached, never framed, no Referer. */
-export function pageHeaders (): Record<string, string> {
+export function pageHeaders (secure: boolean): Record<string, string> {
   const headers: Record<string, string> = {}
   const response = { setHeader (name: string, value: unknown) { headers[name.toLowerCase()] = String(value) }, removeHeader () {} }
   // helmet's CSP with frame-ancestors 'none'; form-action is left out, since the login form's
-  // answer redirects to the app (browsers apply form-action to redirects after a POST).
-  helmet.contentSecurityPolicy({ directives: { frameAncestors: ["'none'"], formAction: null } })(
+  // answer redirects to the app (browsers apply form-action to redirects after a POST); and on
+  // http (development) no upgrade-insecure-requests, which would send the form to https.
+  helmet.contentSecurityPolicy({ directives: { frameAncestors: ["'none'"], formAction: null, ...(!secure && { upgradeInsecureRequests: null }) } })(
     {} as never, response as never, () => {})
   return { ...headers, 'cache-control': 'no-store', pragma: 'no-cache', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' }
 }
@@ -54,7 +55,7 @@ export function pageErrorHandler (err: FastifyError, request: FastifyRequest, re
 
 export const signInRoutes: FastifyPluginAsyncTypebox<SignInRouteOptions> = async (fastify, { issuer, cookies }) => {
   await fastify.register(formBody)
-  const headers = pageHeaders()
+  const headers = pageHeaders(issuer.startsWith('https:'))
   fastify.addHook('onRequest', async (request, reply) => { reply.headers(headers) })
   fastify.setErrorHandler(pageErrorHandler)
   const { signIn, clients } = fastify.store
