@@ -68,10 +68,10 @@ export const endSessionRoutes: FastifyPluginAsyncTypebox<EndSessionOptions> = as
   const page = (reply: FastifyReply, statusCode: number, body: string) => reply.code(statusCode).type('text/html; charset=utf-8').send(body)
   const refuse = (reply: FastifyReply, code: string, message: string) => page(reply, 400, errorPage('Sign-out cannot go on', message, code))
 
-  /** Ends the browser session `id` (and this browser's, when it is another of the same user), then goes back or says it is done. */
-  async function finish (request: FastifyRequest, reply: FastifyReply, sessionIds: string[], back: string | undefined, state: string | undefined) {
+  /** Ends these browser sessions (this browser's cookie goes with its own), then goes back or says it is done. */
+  async function finish (reply: FastifyReply, sessionIds: string[], current: string | undefined, back: string | undefined, state: string | undefined) {
     for (const id of new Set(sessionIds)) await signIn.sessions.end(id)
-    cookies.clearSession(reply)
+    if (current === undefined || sessionIds.includes(current)) cookies.clearSession(reply)
     if (back !== undefined) return reply.code(303).header('location', redirectWith(back, { state })).send()
     return page(reply, 200, signedOutPage())
   }
@@ -96,10 +96,10 @@ export const endSessionRoutes: FastifyPluginAsyncTypebox<EndSessionOptions> = as
       // The hint names the session; this browser's own is ended too when it is the same user's.
       const named = hint.sid === undefined ? undefined : await signIn.sessions.byId(hint.sid)
       const ids = [named?.user_id === hint.sub ? named.id : undefined, current?.user_id === hint.sub ? current.id : undefined]
-      return finish(request, reply, ids.filter((id): id is string => id !== undefined), back, params.state)
+      return finish(reply, ids.filter((id): id is string => id !== undefined), current?.id, back, params.state)
     }
-    if (!current) return finish(request, reply, [], back, params.state)
-    if (confirmed && cookies.csrfMatches(token!, CONFIRM, params.csrf_token)) return finish(request, reply, [current.id], back, params.state)
+    if (!current) return finish(reply, [], undefined, back, params.state)
+    if (confirmed && cookies.csrfMatches(token!, CONFIRM, params.csrf_token)) return finish(reply, [current.id], current.id, back, params.state)
     if (confirmed) return page(reply, 403, errorPage('This form cannot be used', 'This sign-out form was not sent from this page. Sign out again from the app.', 'SIGN_OUT_CSRF'))
     return page(reply, 200, signOutPage(cookies.csrfToken(token!, CONFIRM), {
       post_logout_redirect_uri: back, state: params.state, client_id: clientId
