@@ -95,6 +95,10 @@ t.test('end-session: hints that do not count, and a hint naming another user\'s 
   const noSid = await b.get(`${app.url}/end-session?id_token_hint=${await forge(app, {}, { ...good, sub: (await app.store.users.findByUsername('alice'))!.id })}`)
   t.equal(noSid.status, 200, 'a hint without sid ends this browser\'s session of that user')
   t.equal(await app.store.db.selectFrom('browser_sessions').select('id').executeTakeFirst(), undefined)
+  const other = browser()
+  await signInThroughForm(app, other, webParams(challenge))
+  const anonymous = await other.get(`${app.url}/end-session`)
+  t.match(anonymous.text, /Do you want to sign out\?/, 'no client named: a plain question')
   const confirmed = await browser().post(`${app.url}/end-session`, { confirm: 'yes', csrf_token: 'x' })
   t.equal(confirmed.status, 200, 'confirming without a session: already signed out')
 })
@@ -128,12 +132,14 @@ t.test('the refresh of a public client needs only its id; a client removed since
   const tokens = (await tokenRequest(app.url, { grant_type: 'authorization_code', code: codeOf(done.location), redirect_uri: 'http://127.0.0.1:4000/cb', code_verifier: verifier, client_id: 'spa' })).body
   const refreshed = await tokenRequest(app.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'spa' })
   t.equal(refreshed.status, 200)
-  const grants = app.store.clients
-  const find = grants.find
-  grants.find = async () => undefined
-  t.teardown(() => { grants.find = find })
-  const gone = await app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token, client_id: 'first-party-login' } })
-  t.equal(gone.statusCode, 400)
+  const webSignIn = await signInThroughForm(app, b, webParams(challenge))
+  const web = (await tokenRequest(app.url, { grant_type: 'authorization_code', code: codeOf(webSignIn.location), redirect_uri: WEB_REDIRECT, code_verifier: verifier }, ['web', app.webSecret])).body
+  const clients = app.store.clients
+  const find = clients.find
+  clients.find = async () => undefined
+  t.teardown(() => { clients.find = find })
+  const gone = await tokenRequest(app.url, { grant_type: 'refresh_token', refresh_token: web.refresh_token }, ['web', app.webSecret])
+  t.equal(gone.body.error, 'invalid_grant', 'a client gone between authentication and refresh')
 })
 
 t.test('browser sessions: the idle end moves, never past the absolute end; expired ones are purged', async (t) => {
@@ -174,6 +180,12 @@ t.test('a store failure shows a page that says so (503 with Retry-After); a form
   t.equal(bug.status, 500)
   t.notMatch(bug.text, /a bug/, 'no detail')
   attempts.find = find
+  const { attempt } = app.passwordLogin
+  t.teardown(() => Object.assign(app.passwordLogin, { attempt }))
+  app.passwordLogin.attempt = async () => { throw new Error('the hashing pool is gone') }
+  const failed = await b.post(`${app.url}/sign-in`, { username: 'alice', password: 'correct horse battery', csrf_token: csrfOf(form.text) })
+  t.equal(failed.status, 500)
+  app.passwordLogin.attempt = attempt
   attempts.finish = async () => false
   const twice = await b.post(`${app.url}/sign-in`, { username: 'alice', password: 'correct horse battery', csrf_token: csrfOf(form.text) })
   t.equal(twice.status, 403)
