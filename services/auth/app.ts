@@ -54,7 +54,7 @@ export interface AuthAppOptions {
   databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
   /** Seconds: a session's absolute lifetime, and how long a refresh token stays usable unused. */
   refreshTokens: RefreshLifetimes
-  /** How this service reaches itself over HTTP (the userinfo endpoint's verifier reads its JWKS and feed there); default: issuer. */
+  /** How this service reaches itself over HTTP (the userinfo endpoint's verifier reads its JWKS there); default: issuer. */
   selfUrl?: string
   /** Seconds: a browser session's (single sign-on) idle and absolute lifetimes; default 1 h and 12 h. */
   browserSessions?: BrowserSessionLifetimes

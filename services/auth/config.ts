@@ -41,7 +41,7 @@ export const AuthEnvSchema = Type.Object({
   REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
   AUTH_SELF_URL: Type.Optional(Type.String({
     pattern: '^https?://',
-    description: 'How this replica reaches itself (the userinfo endpoint checks tokens with the verifier plugin, which reads this service\'s JWKS and revocation feed there); unset: ISSUER_URL'
+    description: 'How this replica reaches itself (the userinfo endpoint checks tokens with the verifier plugin, which reads this service\'s JWKS there); unset: ISSUER_URL'
   })),
   BROWSER_SESSION_IDLE_TTL: Duration('1h', 'A browser session (single sign-on at the hosted login page) unused this long ends'),
   BROWSER_SESSION_TTL: Duration('12h', 'A browser session ends this long after its sign-in, used or not'),

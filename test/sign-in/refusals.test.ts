@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose'
 import {
   authorizeUrl, browser, pkce, signInThroughForm, SPA_REDIRECT, startSignIn, tokenRequest, webParams, WEB_REDIRECT, type SignInApp
 } from './helpers.js'
+import { startResource } from '../helper.js'
 
 const codeOf = (location: string | undefined) => new URL(location!).searchParams.get('code')!
 const noCodes = async (app: SignInApp) => (await app.store.db.selectFrom('authorization_codes').select('code_hash').execute()).length === 0
@@ -157,6 +158,11 @@ t.test('end-session: hint, confirmation, CSRF, exact post_logout_redirect_uri; t
   t.test('with a valid id_token_hint: ended at once, back to the registered URI with state', async (t) => {
     const { b, tokens } = await signedIn()
     t.equal(await userinfo(tokens.access_token!), 200)
+    const resource = await startResource(t, app.url)
+    const atResource = async () => (await fetch(`${resource.url}/resource/protected`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status
+    t.equal(await atResource(), 200)
+    // The resource service follows the feed (advertised by discovery) once it has its first answer.
+    await new Promise((resolve) => setTimeout(resolve, 300))
     const end = await b.get(endUrl({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://web.example/', state: 'bye' }))
     t.equal(end.status, 303)
     t.equal(end.location, 'https://web.example/?state=bye')
@@ -165,6 +171,10 @@ t.test('end-session: hint, confirmation, CSRF, exact post_logout_redirect_uri; t
     let status = 200
     while (status === 200 && Date.now() < deadline) status = await userinfo(tokens.access_token!)
     t.equal(status, 401, 'its access token is refused within 1 s')
+    const endedAt = Date.now()
+    let resourceStatus = 200
+    while (resourceStatus === 200 && Date.now() < endedAt + 1000) resourceStatus = await atResource()
+    t.equal(resourceStatus, 401, 'and at a resource service within 1 s, through the revocation feed')
     const refresh = await tokenRequest(app.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, ['web', app.webSecret])
     t.equal(refresh.body.error, 'invalid_grant', 'its refresh token no longer works')
     const { challenge } = pkce()
