@@ -25,4 +25,4 @@ export const AccessTokenClaimsSchema = Type.Object({
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles'> & { aud?: string }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles'> & { aud?: string | string[] }

@@ -4,6 +4,7 @@ import { devMode, listenWithGrace, loadDotEnv, runOrExit } from '../shared/serve
 import { ensureUser } from './accounts.js'
 import { buildApp } from './app.js'
 import { authAppOptions, COOKIE_SECRET_MISSING, loadAuthEnv } from './config.js'
+import { ensureExampleWebApp } from './dev-clients.js'
 import { openKeyRing } from './key-ring.js'
 
 await runOrExit(async () => {
@@ -27,6 +28,10 @@ await runOrExit(async () => {
     const { created } = await ensureUser(app.store.users, env.DEMO_USERNAME, env.DEMO_PASSWORD, [])
     // The demo password is printed only in --dev, where it is the documented .env.example value.
     if (created) app.log.info(devMode ? `demo user created: ${env.DEMO_USERNAME} / ${env.DEMO_PASSWORD}` : `demo user created: ${env.DEMO_USERNAME}`)
+  }
+  if (devMode) {
+    const example = await ensureExampleWebApp(app.store, env.TOKEN_AUDIENCE)
+    if (example !== 'present') app.log.info(`example web app client ${example} (secret in data/example-web-app.json): run \`npm run dev:web\` and open http://127.0.0.1:3005`)
   }
   await listenWithGrace(app, env.HOST, env.AUTH_PORT)
 })

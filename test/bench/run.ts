@@ -3,6 +3,7 @@
 // JSON copy. Options: --rounds=3 --duration=5 (seconds per target per round) --out=FILE, and to
 // find what limits a target: --profile (a CPU profile per server child) --only=WORD,WORD (targets whose name holds one;
 // `memory` the random-kid flood, `revocation` the revocation part: replicas on PostgreSQL, see revocation.ts)
+import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +17,7 @@ import { formatRatios, formatTable, median, Samples, type Sample } from './repor
 import { informationLines, productionRatios, revocationLines, revocationRatios, targetRatios, verifierRatios } from './ratios.js'
 import { measureRevocation, REVOCATION_PART, type RevocationReport } from './revocation.js'
 import { startProduction, type ProductionChild } from './production.js'
+import { addBenchBrowserClient, openBrowserSession, SSO_NAME, ssoSignIns } from './sign-in.js'
 import {
   addBenchClient, alternately, BARE_FASTIFY_NAME, DOCUMENTED_NAME, BARE_RSA_ONLY_NAME, FASTIFY_JWT_ONLY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
   type MemoryReport
@@ -70,7 +72,9 @@ async function measure (only: string[] | undefined): Promise<void> {
   await ensureKeyFiles(keysDir)
   const databaseUrl = `sqlite:${join(dir, 'auth.sqlite')}`
   const client = await addBenchClient(databaseUrl)
+  const browserClient = await addBenchBrowserClient(databaseUrl)
   const auth = await start('auth', { kind: 'auth', keysDir, databaseUrl, ...LOGIN })
+  const sessionCookie = await openBrowserSession(auth, browserClient, LOGIN)
   const tokens = await issueTokens(auth, 50, client, LOGIN)
   const ceiling = await start('bare-fastify', { kind: 'bare' })
   const ours = await start('resource-bounds', { kind: 'resource', issuer: auth.url, tokenCache: false })
@@ -84,7 +88,10 @@ async function measure (only: string[] | undefined): Promise<void> {
   const cacheOn = await startCompiled('resource-production-cache-on', 'resource', { ISSUER_URL: auth.url, TOKEN_CACHE_MAX: String(VERIFIED_TOKEN_CACHE_ON.tokenCacheMax) })
   await ensureKeyFiles(join(dir, 'keys-production'))
   const authCompiled = await startCompiled('auth-production', 'auth', {
-    KEYS_DIR: join(dir, 'keys-production'), DATABASE_URL: `sqlite:${join(dir, 'auth-production.sqlite')}`
+    KEYS_DIR: join(dir, 'keys-production'),
+    DATABASE_URL: `sqlite:${join(dir, 'auth-production.sqlite')}`,
+    // The production start refuses to run without one.
+    COOKIE_SECRET: randomBytes(32).toString('base64')
   })
   for (const server of [cacheOff, cacheOn, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
   await expectOk(ours, RSA_ONLY_PATH, tokens[0]!)
@@ -133,6 +140,8 @@ async function measure (only: string[] | undefined): Promise<void> {
       run: async () => ({ p50: median(await argon2HashTimes(5, LOGIN_CLIENTS)) })
     },
     { name: 'login, 1 client', run: (duration) => loginAlone(auth, LOGIN, duration) },
+    // Beside the login rows: a sign-in where the browser already has a session (no password hash).
+    { name: SSO_NAME, run: (duration) => ssoSignIns(auth, browserClient, sessionCookie, duration) },
     {
       name: 'login',
       run: async (duration) => {

@@ -72,6 +72,13 @@ export function createRevocationRepository (db: Kysely<Database>, options: { acc
       return insert(trx, [{ hash: revocationHash('jti', jti), exp }], now)
     },
 
+    /** Whether a live revocation names this token's `sid` or `jti` (read from the table, not the feed). */
+    async isRevoked (token: { sid?: string, jti: string }, now = new Date()): Promise<boolean> {
+      const hashes = [revocationHash('jti', token.jti), ...(token.sid === undefined ? [] : [revocationHash('sid', token.sid)])]
+      const row = await db.selectFrom('revocations').select('id').where('hash', 'in', hashes).where('expires_at', '>', now.toISOString()).executeTakeFirst()
+      return row !== undefined
+    },
+
     /** Calls `listener` after each local commit that revoked something. */
     onCommitted (listener: () => void): () => void {
       listeners.add(listener)
