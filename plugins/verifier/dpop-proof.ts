@@ -96,8 +96,8 @@ export interface ProofRequest {
   /** The request's DPoP header as Node parsed it (several headers arrive joined by commas). */
   header: string | string[] | undefined
   method: string
-  /** The URL the proof must name, already normalised (normalizeHtu). */
-  htu: string
+  /** The URL the proof must name, already normalised (normalizeHtu); undefined: none can match. */
+  htu: string | undefined
   /** The access token sent with the proof (a resource request): `ath` is then required and checked. */
   accessToken?: string
   /** Milliseconds since the epoch; default: now. */
@@ -181,7 +181,8 @@ export function createProofChecker (rules: DpopProofRules) {
     if (nonce !== undefined && typeof nonce !== 'string') refuse('dpop_bad_claims', 'the nonce claim is not a string')
     // Items 8-9: the method, and the URL without query and fragment, after normalisation.
     if (htm !== request.method) refuse('dpop_wrong_method', 'the proof is for another HTTP method')
-    if (normalizeHtu(htu) !== request.htu) refuse('dpop_wrong_url', 'the proof is for another URL')
+    const named = normalizeHtu(htu)
+    if (named === undefined || named !== request.htu) refuse('dpop_wrong_url', 'the proof is for another URL')
     // Item 11: iat within the window (the nonce, item 10, is the caller's to check).
     const now = (request.now ?? Date.now()) / 1000
     if (iat > now + rules.clockTolerance) refuse('dpop_stale', 'the proof was issued in the future')

@@ -13,6 +13,8 @@ export const RevocationsUnavailableError = createError(
 export const InsufficientScopeError = createError<[string]>(
   'AUTH_INSUFFICIENT_SCOPE', 'The access token does not grant %s', 403)
 export const DpopProofInvalidError = createError<[string]>('AUTH_DPOP_PROOF_INVALID', 'The DPoP proof is invalid: %s', 401)
+export const DpopReplayUnavailableError = createError(
+  'AUTH_DPOP_REPLAY_UNAVAILABLE', 'DPoP proofs cannot be checked for replay right now', 503)
 export const DpopNonceRequiredError = createError('AUTH_DPOP_NONCE_REQUIRED', 'A DPoP proof with the server\'s current nonce is required', 401)
 
 /** Why a request was refused; stable values for metrics and logs (the `reason` of every error). */
@@ -21,7 +23,7 @@ export type VerifierErrorReason =
   | 'not_yet_valid' | 'wrong_issuer' | 'wrong_audience' | 'wrong_type' | 'bad_claims' | 'revoked' | 'jwks_unavailable'
   | 'revocations_unavailable' | 'insufficient_scope' | 'insufficient_role'
   // A DPoP-bound token without its proof (as Bearer, say), a proof with an unbound token, or no proof where one is required.
-  | 'dpop_bound' | 'dpop_unbound' | 'dpop_required'
+  | 'dpop_bound' | 'dpop_unbound' | 'dpop_required' | 'dpop_replay_unavailable'
   | DpopProofReason
 
 /** Why a DPoP proof was refused (RFC 9449 §4.3): the reasons of AUTH_DPOP_PROOF_INVALID, and dpop_nonce. */
@@ -38,9 +40,10 @@ export type VerifierError =
   | WithReason<InstanceType<typeof RevocationsUnavailableError>> & { retryAfter: number }
   | WithReason<InstanceType<typeof InsufficientScopeError>> & { scope: string }
   | WithReason<InstanceType<typeof DpopProofInvalidError>>
+  | WithReason<InstanceType<typeof DpopReplayUnavailableError>> & { retryAfter: number }
   | WithReason<InstanceType<typeof DpopNonceRequiredError>> & { nonce: string }
 
-export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable' | 'revocations_unavailable' | 'insufficient_scope' | 'insufficient_role' | DpopProofReason>
+export type InvalidTokenReason = Exclude<VerifierErrorReason, 'missing' | 'expired' | 'jwks_unavailable' | 'revocations_unavailable' | 'insufficient_scope' | 'insufficient_role' | 'dpop_replay_unavailable' | DpopProofReason>
 
 /** 401 without an error attribute (RFC 6750 §3.1); `where` says where a token was looked for. */
 export function tokenMissing (where: string): VerifierError {
@@ -76,6 +79,11 @@ export function dpopProofInvalid (reason: Exclude<DpopProofReason, 'dpop_nonce'>
   return Object.assign(new DpopProofInvalidError(description), { reason })
 }
 
+/** 503: the shared replay cache (Redis) did not answer; the proof can be neither accepted nor refused. */
+export function dpopReplayUnavailable (): VerifierError {
+  return Object.assign(new DpopReplayUnavailableError(), { reason: 'dpop_replay_unavailable' as const, retryAfter: 1 })
+}
+
 /** 401 use_dpop_nonce (RFC 9449 §8, §9): `nonce` goes back in the DPoP-Nonce header. */
 export function dpopNonceRequired (nonce: string): VerifierError {
   return Object.assign(new DpopNonceRequiredError(), { reason: 'dpop_nonce' as const, nonce })
@@ -99,6 +107,7 @@ export function bearerChallenge (error: VerifierError, realm: string): string | 
       return base
     case 'AUTH_JWKS_UNAVAILABLE':
     case 'AUTH_REVOCATIONS_UNAVAILABLE':
+    case 'AUTH_DPOP_REPLAY_UNAVAILABLE':
       return undefined
     case 'AUTH_INSUFFICIENT_SCOPE': {
       const scope = 'scope' in error && error.scope ? `, scope="${quoted(error.scope)}"` : ''
