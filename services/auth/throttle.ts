@@ -20,7 +20,7 @@ declare module 'fastify' {
 }
 
 /** Calls `log` at most once per interval, so an outage is one warning every few seconds, not one per request. */
-function throttledWarning (log: FastifyBaseLogger, message: string) {
+export function throttledWarning (log: FastifyBaseLogger, message: string) {
   let last = 0
   return (err: Error) => {
     if (Date.now() - last < WARN_EVERY_MS) return

@@ -1,4 +1,4 @@
-// npm run client:add -- <client_id> --scopes orders:read,orders:write [--audiences api-a,api-b] [--name "Billing"]
+// npm run client:add -- <client_id> --scopes orders:read,orders:write [--audiences api-a,api-b] [--name "Billing"] [--dpop-required]
 // Prints the client secret once: only its hash is stored, so it cannot be shown again.
 import { parseArgs } from 'node:util'
 import { loadDotEnv } from '../../shared/server.js'
@@ -11,11 +11,11 @@ const list = (text: string) => text.split(',').map((item) => item.trim()).filter
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { scopes: { type: 'string' }, audiences: { type: 'string' }, name: { type: 'string' } }
+  options: { scopes: { type: 'string' }, audiences: { type: 'string' }, name: { type: 'string' }, 'dpop-required': { type: 'boolean' } }
 })
 const clientId = positionals[0]
 if (!clientId || positionals.length > 1 || !values.scopes) {
-  console.error('usage: npm run client:add -- <client_id> --scopes a,b [--audiences x,y] [--name "A name"]')
+  console.error('usage: npm run client:add -- <client_id> --scopes a,b [--audiences x,y] [--name "A name"] [--dpop-required]')
   process.exit(2)
 }
 
@@ -40,9 +40,10 @@ try {
     clientId,
     name: values.name ?? clientId,
     scopes,
-    audiences
+    audiences,
+    dpopRequired: values['dpop-required'] === true
   })
-  console.log(`Client ${clientId} created. Its secret (shown once, store it now):\n${clientSecret}`)
+  console.log(`Client ${clientId} created${values['dpop-required'] ? ' (every token request must carry a DPoP proof)' : ''}. Its secret (shown once, store it now):\n${clientSecret}`)
 } catch (err) {
   console.error(`Client ${clientId} not created: ${(err as Error).message}`)
   process.exitCode = 1

@@ -52,6 +52,8 @@ export interface NewClient {
   name: string
   scopes: string[]
   audiences: string[]
+  /** Every token request must carry a DPoP proof. */
+  dpopRequired?: boolean
 }
 
 export function createClientRepository (db: Kysely<Database>) {
@@ -70,6 +72,7 @@ export function createClientRepository (db: Kysely<Database>) {
         scopes: input.scopes.join(' '),
         audiences: input.audiences.join(' '),
         generation: randomUUID(),
+        dpop_required: input.dpopRequired ? 1 : 0,
         created_at: new Date().toISOString()
       }).execute()
       return { clientSecret }

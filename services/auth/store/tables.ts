@@ -22,6 +22,8 @@ export interface RefreshFamiliesTable {
   /** Absolute end of the session, whatever the refreshes. */
   expires_at: string
   revoked_at: string | null
+  /** The RFC 7638 thumbprint of the DPoP key the family's refresh tokens are bound to (public clients); null: unbound. */
+  dpop_jkt: Generated<string | null>
 }
 
 export interface RefreshTokensTable {
@@ -49,6 +51,8 @@ export interface ClientsTable {
    */
   generation: string
   disabled: Generated<number>
+  /** 1: every token request of this client must carry a DPoP proof (RFC 9449 §5.2). */
+  dpop_required: Generated<number>
 }
 
 /**
