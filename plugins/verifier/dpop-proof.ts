@@ -6,6 +6,7 @@
 // Each refusal is the verifier's `AUTH_DPOP_PROOF_INVALID` error with its own reason.
 import { constants, createPublicKey, hash, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { createDecoder } from 'fast-jwt'
+import { LRUCache } from 'lru-cache'
 import { dpopProofInvalid, type DpopProofReason } from './errors.js'
 
 /**
@@ -145,10 +146,51 @@ function signatureValid (alg: DpopAlgorithm, key: KeyObject, input: string, sign
   return verify(kind.digest, Buffer.from(input), options, bytes)
 }
 
+/** What a proof's header (its first part, as sent) was checked to be: the same part always checks the same way. */
+interface CheckedHeader {
+  alg: DpopAlgorithm
+  key: KeyObject
+  jkt: string
+}
+
+/** Most proof headers (one per client key and algorithm) kept checked and imported. */
+const HEADER_CACHE_MAX = 1000
+/** A header longer than this is checked every time (an RSA 4096 key's is about 1 KB). */
+const HEADER_CACHE_LENGTH = 2048
+
+/** The claims of a proof whose header came from the cache: the payload alone is decoded. */
+function payloadOf (segment: string): Record<string, unknown> {
+  let payload: unknown
+  try {
+    payload = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    refuse('dpop_malformed', 'the DPoP header is not a well-formed JWT')
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) refuse('dpop_malformed', 'the DPoP header is not a well-formed JWT')
+  return payload as Record<string, unknown>
+}
+
 /** The proof checker for `rules`: the checked proof of one request, or an AUTH_DPOP_PROOF_INVALID error. */
 export function createProofChecker (rules: DpopProofRules) {
   const algorithms = new Set<string>(rules.algorithms)
   const replayWindow = (rules.maxAge + 2 * rules.clockTolerance) * 1000
+  // A client signs every proof with one key, so its header repeats: importing its jwk (a third
+  // of the cost of a proof) and checking it once per header, not per request. Bounded: a flood
+  // of new keys only turns the cache over.
+  const headers = new LRUCache<string, CheckedHeader>({ max: HEADER_CACHE_MAX })
+
+  /** Items 4-6 of §4.3 on a decoded header: typ, an allowed asymmetric alg, no crit, a public jwk for that alg. */
+  function checkHeader (jose: Record<string, unknown>): CheckedHeader {
+    if (jose.typ !== DPOP_TYPE) refuse('dpop_malformed', `the typ header is not ${DPOP_TYPE}`)
+    if (!algorithms.has(jose.alg as string)) refuse('dpop_alg_not_allowed', 'the proof\'s algorithm is not allowed')
+    if (jose.crit !== undefined) refuse('dpop_malformed', 'the proof has critical header extensions')
+    const alg = jose.alg as DpopAlgorithm
+    const key = proofKey(jose.jwk, alg)
+    const jkt = jwkThumbprint(jose.jwk as Record<string, unknown>)
+    /* c8 ignore next: a key node:crypto imported always has its thumbprint members */
+    if (jkt === undefined) refuse('dpop_bad_key', 'the jwk header lacks its key members')
+    return { alg, key, jkt }
+  }
 
   return function checkProof (request: ProofRequest): CheckedProof {
     const { header } = request
@@ -156,23 +198,26 @@ export function createProofChecker (rules: DpopProofRules) {
     if (header === undefined || header === '') refuse('dpop_missing', 'the request has no DPoP proof')
     if (typeof header !== 'string' || header.includes(',')) refuse('dpop_malformed', 'the request has more than one DPoP header')
     if (header.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(header)) refuse('dpop_malformed', 'the DPoP header is not one compact JWS')
-    let decoded: ReturnType<typeof decode>
-    try {
-      decoded = decode(header)
-    } catch {
-      refuse('dpop_malformed', 'the DPoP header is not a well-formed JWT')
+    const first = header.indexOf('.')
+    const last = header.lastIndexOf('.')
+    const headerSegment = header.slice(0, first)
+    let checked = headers.get(headerSegment)
+    let claims: Record<string, unknown>
+    if (checked) {
+      claims = payloadOf(header.slice(first + 1, last))
+    } else {
+      let decoded: ReturnType<typeof decode>
+      try {
+        decoded = decode(header)
+      } catch {
+        refuse('dpop_malformed', 'the DPoP header is not a well-formed JWT')
+      }
+      checked = checkHeader(decoded.header)
+      if (headerSegment.length <= HEADER_CACHE_LENGTH) headers.set(headerSegment, checked)
+      claims = decoded.payload
     }
-    const { header: jose, payload: claims } = decoded
-    // Items 4-6: typ, an allowed asymmetric alg, a public jwk that verifies the signature.
-    if (jose.typ !== DPOP_TYPE) refuse('dpop_malformed', `the typ header is not ${DPOP_TYPE}`)
-    if (!algorithms.has(jose.alg as string)) refuse('dpop_alg_not_allowed', 'the proof\'s algorithm is not allowed')
-    if (jose.crit !== undefined) refuse('dpop_malformed', 'the proof has critical header extensions')
-    const alg = jose.alg as DpopAlgorithm
-    const key = proofKey(jose.jwk, alg)
-    if (!signatureValid(alg, key, decoded.input, decoded.signature)) refuse('dpop_bad_signature', 'the proof\'s signature is invalid')
-    const jkt = jwkThumbprint(jose.jwk as Record<string, unknown>)
-    /* c8 ignore next: a key node:crypto imported always has its thumbprint members */
-    if (jkt === undefined) refuse('dpop_bad_key', 'the jwk header lacks its key members')
+    const { alg, key, jkt } = checked
+    if (!signatureValid(alg, key, header.slice(0, last), header.slice(last + 1))) refuse('dpop_bad_signature', 'the proof\'s signature is invalid')
     // Item 7: the claims, each of its type.
     const { jti, htm, htu, iat, ath, nonce } = claims
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) refuse('dpop_bad_claims', 'the jti claim is missing or too long')

@@ -85,7 +85,10 @@ async function measure (only: string[] | undefined): Promise<void> {
   const cacheOn = await startCompiled('resource-production-cache-on', 'resource', { ISSUER_URL: auth.url, TOKEN_CACHE_MAX: String(VERIFIED_TOKEN_CACHE_ON.tokenCacheMax) })
   await ensureKeyFiles(join(dir, 'keys-production'))
   const authCompiled = await startCompiled('auth-production', 'auth', {
-    KEYS_DIR: join(dir, 'keys-production'), DATABASE_URL: `sqlite:${join(dir, 'auth-production.sqlite')}`
+    KEYS_DIR: join(dir, 'keys-production'),
+    DATABASE_URL: `sqlite:${join(dir, 'auth-production.sqlite')}`,
+    // Outside --dev the auth service refuses to start without it (it signs the device cookies).
+    COOKIE_SECRET: 'the cookie secret of the bench: 32 characters or more'
   })
   for (const server of [cacheOff, cacheOn, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
   await expectOk(ours, RSA_ONLY_PATH, tokens[0]!)

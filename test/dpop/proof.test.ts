@@ -120,6 +120,24 @@ t.test('each rule of RFC 9449 §4.3 refuses with its reason', async (t) => {
   }
 })
 
+t.test('a header seen before is not checked again, but its payload and signature are', async (t) => {
+  const key = proofKey()
+  const first = makeProof(key, 'GET', HTU)
+  t.ok(check({ header: first, method: 'GET', htu: HTU }))
+  const [header, , signature] = first.split('.')
+  const part = (text: string) => Buffer.from(text).toString('base64url')
+  t.equal(reasonOf({ header: `${header}.${part('not json')}.${signature}`, method: 'GET', htu: HTU }), 'dpop_malformed')
+  t.equal(reasonOf({ header: `${header}.${part('[1]')}.${signature}`, method: 'GET', htu: HTU }), 'dpop_malformed')
+  t.equal(reasonOf({ header: `${header}.${part('null')}.${signature}`, method: 'GET', htu: HTU }), 'dpop_malformed')
+  t.equal(reasonOf({ header: `${header}.${part(JSON.stringify({ jti: 'x', htm: 'GET', htu: HTU, iat: Math.floor(Date.now() / 1000) }))}.${signature}`, method: 'GET', htu: HTU }), 'dpop_bad_signature')
+  t.equal(reasonOf({ header: makeProof(key, 'POST', HTU), method: 'GET', htu: HTU }), 'dpop_wrong_method', 'a second proof of the key: every claim checked')
+  // A header too long to cache (an RSA key with a long kid) is checked each time, and works.
+  const rsa = proofKey('RS256')
+  const long = makeProof(rsa, 'GET', HTU, { header: { kid: 'k'.repeat(2000) } })
+  t.ok(check({ header: long, method: 'GET', htu: HTU }))
+  t.ok(check({ header: makeProof(rsa, 'GET', HTU, { header: { kid: 'k'.repeat(2000) } }), method: 'GET', htu: HTU }))
+})
+
 t.test('htu is compared after RFC 3986 normalisation, without query and fragment', async (t) => {
   const expected = 'https://api.example.com/a/~b%2F'
   for (const htu of ['HTTPS://API.example.COM:443/a/%7Eb%2f', 'https://api.example.com/a/./c/../~b%2F?q=1#f', 'https://api.example.com/a/~b%2F']) {
