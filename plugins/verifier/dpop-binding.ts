@@ -7,7 +7,7 @@
 // so a cached bound token still needs a fresh proof on every request.
 import type { FastifyRequest } from 'fastify'
 import { createNonces } from './dpop-nonce.js'
-import { createProofChecker, normalizeHtu } from './dpop-proof.js'
+import { createProofChecker, normalizedHtus } from './dpop-proof.js'
 import { memoryReplayStore, redisReplayStore } from './dpop-replay.js'
 import { dpopNonceRequired, dpopProofInvalid, dpopReplayUnavailable, tokenInvalid } from './errors.js'
 import type { VerifierOptions } from './options.js'
@@ -32,6 +32,7 @@ export function createDpopBinding (options: VerifierOptions) {
   const replay = options.dpopReplay === 'memory'
     ? memoryReplayStore(options.dpopReplayMax)
     : redisReplayStore(options.dpopReplay.redis, options.dpopReplay.prefix)
+  const normalized = normalizedHtus()
   const nonces = options.dpopNonceSecret === undefined ? undefined : createNonces({ secret: options.dpopNonceSecret })
 
   /** The URL of `request` as its client calls it: the public URL and the path, without the query. */
@@ -40,7 +41,7 @@ export function createDpopBinding (options: VerifierOptions) {
     const query = url.indexOf('?')
     const path = query < 0 ? url : url.slice(0, query)
     // An absolute-form request target names a host of the client's choosing: no proof matches it.
-    return path.startsWith('/') ? normalizeHtu(`${base}${path}`) : undefined
+    return path.startsWith('/') ? normalized(`${base}${path}`) : undefined
   }
 
   return {

@@ -84,6 +84,19 @@ export function normalizeHtu (text: string): string | undefined {
   return `${url.protocol}//${url.host}${path}`
 }
 
+/**
+ * normalizeHtu with its answers kept (at most `max`, least recently used out): a client names the
+ * same few URLs again and again, and parsing one costs as much as a tenth of a proof's check.
+ */
+export function normalizedHtus (max = 1000): (text: string) => string | undefined {
+  const known = new LRUCache<string, { url: string | undefined }>({ max })
+  return (text) => {
+    let hit = known.get(text)
+    if (!hit) known.set(text, hit = { url: normalizeHtu(text) })
+    return hit.url
+  }
+}
+
 export interface DpopProofRules {
   /** The algorithms accepted, a subset of DPOP_ALGORITHMS. */
   algorithms: readonly DpopAlgorithm[]
@@ -178,6 +191,7 @@ export function createProofChecker (rules: DpopProofRules) {
   // of the cost of a proof) and checking it once per header, not per request. Bounded: a flood
   // of new keys only turns the cache over.
   const headers = new LRUCache<string, CheckedHeader>({ max: HEADER_CACHE_MAX })
+  const normalized = normalizedHtus()
 
   /** Items 4-6 of §4.3 on a decoded header: typ, an allowed asymmetric alg, no crit, a public jwk for that alg. */
   function checkHeader (jose: Record<string, unknown>): CheckedHeader {
@@ -226,7 +240,7 @@ export function createProofChecker (rules: DpopProofRules) {
     if (nonce !== undefined && typeof nonce !== 'string') refuse('dpop_bad_claims', 'the nonce claim is not a string')
     // Items 8-9: the method, and the URL without query and fragment, after normalisation.
     if (htm !== request.method) refuse('dpop_wrong_method', 'the proof is for another HTTP method')
-    const named = normalizeHtu(htu)
+    const named = normalized(htu)
     if (named === undefined || named !== request.htu) refuse('dpop_wrong_url', 'the proof is for another URL')
     // Item 11: iat within the window (the nonce, item 10, is the caller's to check).
     const now = (request.now ?? Date.now()) / 1000
