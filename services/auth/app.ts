@@ -63,8 +63,8 @@ export interface AuthAppOptions {
   operations: OperationsOptions
   /** Milliseconds between polls of the revocations table, and between keep-alives on each stream. */
   revocationFeed: RevocationFeedOptions
-  /** DPoP proofs at the token-issuing routes: seconds a proof lives (default 60), and the nonce secret (unset: no nonces). */
-  dpop?: { maxAge: number, nonceSecret?: string }
+  /** DPoP proofs at the token-issuing routes: seconds a proof is accepted after its iat, and the nonce secret (unset: no nonces). */
+  dpop: { maxAge: number, nonceSecret?: string }
 }
 
 export async function buildApp (options: AuthAppOptions) {
@@ -102,8 +102,8 @@ export async function buildApp (options: AuthAppOptions) {
   })
   await app.register(dpop, {
     issuer: options.issuer,
-    maxAge: options.dpop?.maxAge ?? 60,
-    ...(options.dpop?.nonceSecret !== undefined && { nonceSecret: options.dpop.nonceSecret }),
+    maxAge: options.dpop.maxAge,
+    ...(options.dpop.nonceSecret !== undefined && { nonceSecret: options.dpop.nonceSecret }),
     ...(options.redisUrl && { redisUrl: options.redisUrl })
   })
   const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })

@@ -12,7 +12,7 @@ import { createNonces } from '../../plugins/verifier/dpop-nonce.js'
 import { createProofChecker, DPOP_ALGORITHMS, normalizeHtu } from '../../plugins/verifier/dpop-proof.js'
 import { memoryReplayStore, redisReplayStore, type ReplayStore } from '../../plugins/verifier/dpop-replay.js'
 import { DpopReplayUnavailableError, InvalidDpopProofError, UseDpopNonceError } from './errors.js'
-import { throttledWarning } from './throttle.js'
+import { throttledWarning } from '../shared/throttled-warning.js'
 
 export interface DpopOptions {
   /** The issuer URL: the public base of every htu. */

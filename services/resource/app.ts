@@ -10,6 +10,7 @@ import { RequestLogController } from '../shared/logging.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
+import { throttledWarning } from '../shared/throttled-warning.js'
 import { jwksReadinessCheck, revocationsReadinessCheck } from './readiness.js'
 import { resourceRoutes } from './routes.js'
 import { createServiceTokenSource, type ServiceTokenOptions } from './service-token.js'
@@ -47,12 +48,7 @@ export async function buildApp (options: ResourceAppOptions) {
 /** The DPoP replay cache's Redis client: a command fails fast while Redis is down (the verifier answers 503), closed with the app. */
 function dpopRedis (app: FastifyInstance, url: string): Redis {
   const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
-  let warned = 0
-  redis.on('error', (err) => {
-    if (Date.now() - warned < 60_000) return
-    warned = Date.now()
-    app.log.warn({ err: { message: err.message } }, 'Redis (DPoP replay cache) unreachable; DPoP requests get 503 until it is back')
-  })
+  redis.on('error', throttledWarning(app.log, 'Redis (DPoP replay cache) unreachable; DPoP requests get 503 until it is back'))
   app.addHook('onClose', async () => { redis.disconnect() })
   return redis
 }

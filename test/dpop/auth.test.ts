@@ -248,12 +248,31 @@ t.test('replicas sharing Redis share the replay cache: a proof used at one is re
   const b = await buildAuth(t, { REDIS_URL: url, ISSUER_URL: a.url, KEYS_DIR: a.keysDir })
   await b.listen({ host: '127.0.0.1', port })
   await addUser(a, 'dave', 'dave password 1')
-  const proof = makeProof(proofKey(), 'POST', `${a.url}/auth/login`)
+  const client = proofKey()
+  const proof = makeProof(client, 'POST', `${a.url}/auth/login`)
   const body = { username: 'dave', password: 'dave password 1' }
   t.equal((await post(`${a.url}/auth/login`, body, { dpop: proof })).status, 200)
   const replayed = await post(`http://127.0.0.1:${port}/auth/login`, body, { dpop: proof })
   t.equal(replayed.status, 400)
   t.match(replayed.body, { code: 'AUTH_INVALID_DPOP_PROOF', message: /already used/ })
+
+  // Two replicas of the resource service with REDIS_URL share its replay cache the same way.
+  const login = await post(`${a.url}/auth/login`, body, { dpop: makeProof(client, 'POST', `${a.url}/auth/login`) })
+  const token = login.body.access_token as string
+  const one = await startResource(t, a.url, { REDIS_URL: url })
+  const two = await buildResourceApp(resourceAppOptions(loadResourceEnv({ ISSUER_URL: a.url, RESOURCE_PUBLIC_URL: one.url, REDIS_URL: url })))
+  t.teardown(() => two.close())
+  const resourceProof = makeProof(client, 'GET', `${one.url}/resource/protected`, { accessToken: token })
+  const headers = { authorization: `DPoP ${token}`, dpop: resourceProof }
+  t.equal((await fetch(`${one.url}/resource/protected`, { headers })).status, 200)
+  const again = await two.inject({ url: '/resource/protected', headers })
+  t.equal(again.statusCode, 401)
+  t.match(again.json(), { code: 'AUTH_DPOP_PROOF_INVALID' })
+  const resourceDown = await startResource(t, a.url, { REDIS_URL: 'redis://127.0.0.1:1' })
+  const fresh = makeProof(client, 'GET', `${resourceDown.url}/resource/protected`, { accessToken: token })
+  const unavailableThere = await fetch(`${resourceDown.url}/resource/protected`, { headers: { authorization: `DPoP ${token}`, dpop: fresh } })
+  t.equal(unavailableThere.status, 503)
+  t.match(await unavailableThere.json(), { code: 'AUTH_DPOP_REPLAY_UNAVAILABLE' })
 
   const down = await startAuth(t, { REDIS_URL: 'redis://127.0.0.1:1' })
   const unavailable = await post(`${down.url}/auth/login`, body, { dpop: makeProof(proofKey(), 'POST', `${down.url}/auth/login`) })
