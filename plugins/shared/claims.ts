@@ -20,9 +20,12 @@ export const AccessTokenClaimsSchema = Type.Object({
   // The session (user tokens) or the client's credential generation (client tokens): revoking it
   // revokes every token that carries it (see the auth service's revocation feed).
   sid: Type.Optional(Type.String()),
-  roles: Type.Optional(Type.Array(Type.String()))
+  roles: Type.Optional(Type.Array(Type.String())),
+  // RFC 9449 §6.1: a token bound to a DPoP key names its RFC 7638 thumbprint. Another confirmation
+  // method (mTLS's x5t#S256) is one no verifier here can check, so a cnf without jkt is refused.
+  cnf: Type.Optional(Type.Object({ jkt: Type.String({ minLength: 1 }) }))
 })
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles'> & { aud?: string | string[] }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles' | 'cnf'> & { aud?: string | string[] }

@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyJwt, { type FastifyJWTOptions, type JWT } from '@fastify/jwt'
 import { extractToken, type DecodedToken } from './token-rules.js'
+import { dpopMode } from './dpop-binding.js'
 import type { VerifierOptions } from './options.js'
 
 const OWN_NAMESPACE = '@fastify-ssot/verifier'
@@ -42,7 +43,7 @@ export async function registerFastifyJwt (fastify: FastifyInstance, options: Ver
     // Only a public key source: @fastify/jwt then has no signer at all (a verifier cannot mint tokens).
     secret: { public: noKeyHere },
     decode: { complete: true },
-    verify: { extractToken: (request) => extractToken(request, options.cookie) },
+    verify: { extractToken: (request) => extractToken(request, options.cookie, dpopMode(options) !== 'off') },
     ...(options.cookie && { cookie: options.cookie })
   } satisfies FastifyJWTOptions)
   // @fastify/jwt decorates the user property only when it decorates `fastify.jwt` itself.

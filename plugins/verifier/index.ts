@@ -8,11 +8,11 @@
 /// <reference types="@fastify/jwt" preserve="true" />
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { bearerChallenge, isVerifierError } from './errors.js'
+import { challenge, isVerifierError } from './errors.js'
 import { methodNames, registerFastifyJwt } from './fastify-jwt.js'
 import { checkOptions, trustedIssuers, type VerifierOptions, type VerifierPluginOptions } from './options.js'
 import { scopeGuards } from './scopes.js'
-import type { VerifiedClaims } from './token-rules.js'
+import { usesDpopScheme, type VerifiedClaims } from './token-rules.js'
 import { createTrustedIssuers } from './trusted-issuers.js'
 import { createRequestVerifier, type Verified } from './verify-request.js'
 
@@ -42,6 +42,7 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   const userProperty = options.decoratorName ?? 'user'
   const decode = await registerFastifyJwt(fastify, options, userProperty)
   const verifier = createRequestVerifier(issuers, options, decode, formatUser)
+  const challengeRules = { realm: options.realm, dpop: verifier.dpopMode, dpopAlgorithms: options.dpopAlgorithms }
 
   /** Hands the route what `request` was verified as: the user property, and the claims for the guards. */
   function settle (request: FastifyRequest, verified: Verified): Verified {
@@ -103,11 +104,21 @@ export async function verifierPlugin (fastify: FastifyInstance, pluginOptions: V
   fastify.addHook('onError', (request, reply, error: FastifyError, done) => {
     if (isVerifierError(error)) {
       if ('retryAfter' in error) reply.header('retry-after', error.retryAfter)
-      const challenge = bearerChallenge(error, options.realm)
-      if (challenge) reply.header('www-authenticate', challenge)
+      if ('nonce' in error) reply.header('dpop-nonce', error.nonce).header('cache-control', 'no-store')
+      const value = challenge(error, challengeRules, usesDpopScheme(request))
+      if (value) reply.header('www-authenticate', value)
     }
     done()
   })
+
+  // RFC 9449 §9: a fresh nonce on each answer to a DPoP request, so the client's next proof has it.
+  const nonce = verifier.dpopNonce
+  if (nonce) {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      if (usesDpopScheme(request) && !reply.hasHeader('dpop-nonce')) reply.header('dpop-nonce', nonce()).header('cache-control', 'no-store')
+      done(null, payload)
+    })
+  }
 
   fastify.decorateRequest(VERIFIED, null)
   fastify.decorateRequest(methodNames(options).verify, jwtVerify)
@@ -154,6 +165,8 @@ export interface VerifyMethod<User = VerifiedClaims> {
 export default fp(verifierPlugin, { name: 'verifier', fastify: '5.x' })
 export * from './errors.js'
 export { ALGORITHMS, type Algorithm } from './algorithms.js'
+export { DPOP_ALGORITHMS, type DpopAlgorithm } from './dpop-proof.js'
+export type { RedisLike } from './dpop-replay.js'
 export { VerifierOptionsSchema, type VerifierOptions, type VerifierPluginOptions, type TrustedIssuer } from './options.js'
 export type { VerifiedClaims } from './token-rules.js'
 export type { AccessTokenClaims } from '../shared/claims.js'

@@ -4,6 +4,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import { ALGORITHMS } from './algorithms.js'
+import { DPOP_ALGORITHMS, normalizeHtu } from './dpop-proof.js'
+import type { RedisLike } from './dpop-replay.js'
 import type { VerifiedClaims } from './token-rules.js'
 
 const IDENTIFIER = '^[A-Za-z_$][A-Za-z0-9_$]*$'
@@ -38,6 +40,18 @@ const RevocationsSchema = Type.Object({
   maxLifetime: Type.Optional(milliseconds(60_000, MAX_TIMER, 'Default 86400000 (24 h). An entry is kept at most this long, whatever exp it names: longer than any access token you accept'))
 }, { additionalProperties: false, expected: 'false, or { feedUrl?, failClosedAfter?, idleTimeout?, maxEntries?, maxLifetime? }' })
 
+const DpopAlgorithm = Type.Union(DPOP_ALGORITHMS.map((alg) => Type.Literal(alg)), { expected: `one of ${DPOP_ALGORITHMS.join(', ')}` })
+const DpopModeSchema = Type.Union([Type.Literal('off'), Type.Literal('allowed'), Type.Literal('required')], {
+  default: 'allowed',
+  description: 'Default "allowed". DPoP (RFC 9449): "allowed" takes `Authorization: DPoP` with a proof beside Bearer; "required" takes DPoP only; ' +
+    '"off" takes Bearer only. Whatever the mode, a DPoP-bound token (cnf.jkt) is never accepted without its proof',
+  expected: '\'off\', \'allowed\' or \'required\''
+})
+const RedisReplaySchema = Type.Object({
+  redis: Type.Unsafe<RedisLike>(Type.Any({ expected: 'an ioredis client (or any client with set(key, value, \'PX\', ms, \'NX\'))' })),
+  prefix: Type.String({ default: 'dpop:', expected: 'a string' })
+}, { additionalProperties: false, expected: '\'memory\', or { redis, prefix? }' })
+
 export const VerifierOptionsSchema = Type.Object({
   issuer: Type.Union([Type.String({ minLength: 1 }), IssuerListSchema], {
     description: 'Required. The exact `iss` to trust, or an allowlist of `{ issuer, jwksUrl? }`. A token\'s `iss` only picks one of these; it never chooses where keys come from.',
@@ -69,6 +83,29 @@ export const VerifierOptionsSchema = Type.Object({
     description: 'Default {}: follow the issuer\'s revocation feed when it advertises one. false: never',
     expected: RevocationsSchema.expected as string
   }),
+  dpop: DpopModeSchema,
+  publicUrl: Type.Optional(Type.String({
+    pattern: '^https?://[^\\s?#]+$',
+    description: 'Required for DPoP: this service\'s public URL as clients call it (an origin, optionally with the path prefix a proxy adds). ' +
+      'A proof\'s htu must be it plus the request path; never read from the Host or X-Forwarded-Host header',
+    expected: 'this service\'s public origin, e.g. \'https://api.example.com\''
+  })),
+  dpopAlgorithms: Type.Array(DpopAlgorithm, {
+    minItems: 1, default: [...DPOP_ALGORITHMS], description: 'Default: all of them. The JWS algorithms a DPoP proof may use (asymmetric only)', expected: `a non-empty array of ${DPOP_ALGORITHMS.join(', ')}`
+  }),
+  dpopMaxAge: Type.Integer({ minimum: 1, maximum: 300, default: 60, description: 'Default 60. Seconds a DPoP proof is accepted after its iat (plus clockTolerance)', expected: 'seconds, an integer from 1 to 300' }),
+  dpopReplay: Type.Union([Type.Literal('memory'), RedisReplaySchema], {
+    default: 'memory',
+    description: 'Default "memory". Where the jti of each accepted proof is kept (for dpopMaxAge + 2 × clockTolerance): this process, or Redis ({ redis, prefix? }) shared by every replica',
+    expected: '\'memory\', or { redis, prefix? }'
+  }),
+  dpopReplayMax: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000, description: 'Default 100000. Most proofs the memory replay cache holds (about 150 bytes each): more than dpopMaxAge times the DPoP requests per second', expected: 'an integer from 1 to 10000000' }),
+  dpopNonceSecret: Type.Optional(Type.String({
+    minLength: 32,
+    description: 'Unset: no nonces. Set: every DPoP proof must carry a server nonce (RFC 9449 §9), derived from this secret and the time, so replicas with the same secret need nothing shared; ' +
+      'a proof without a fresh one gets 401 use_dpop_nonce and the nonce in DPoP-Nonce',
+    expected: 'a secret of at least 32 characters (`openssl rand -base64 32`), the same on every replica'
+  })),
   cookie: Type.Optional(Type.Object({
     cookieName: Type.String({ minLength: 1, expected: 'the cookie\'s name' }),
     signed: Type.Boolean({ default: false, expected: 'true or false' })
@@ -80,7 +117,9 @@ export const VerifierOptionsSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type VerifierOptions = Static<typeof VerifierOptionsSchema>
-export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'> & Partial<VerifierOptions> & {
+export type VerifierPluginOptions = Pick<VerifierOptions, 'issuer' | 'audience'> & Partial<Omit<VerifierOptions, 'dpopReplay'>> & {
+  /** Default 'memory'. Where the jti of each accepted DPoP proof is kept: this process, or Redis shared by every replica (prefix default 'dpop:'). */
+  dpopReplay?: 'memory' | { redis: RedisLike, prefix?: string }
   /** What `request.user` (or the decoratorName property) holds, made from the verified claims; frozen in turn. */
   formatUser?: (claims: VerifiedClaims) => unknown
 }
@@ -128,7 +167,11 @@ export function checkOptions ({ formatUser, ...options }: VerifierPluginOptions)
     const schema = VerifierOptionsSchema.properties[named as keyof VerifierOptions] as { expected?: string } | undefined
     fail(named, schema ? `a function cannot work; write ${schema.expected}` : NO_SUCH_OPTION)
   }
-  const withDefaults = Value.Default(VerifierOptionsSchema, plainCopy(ours)) as VerifierOptions
+  // A Redis client is no data for TypeBox to copy: it is set aside, checked by hand, and put back.
+  const replay = ours.dpopReplay as { redis?: unknown } | undefined
+  const redis = typeof replay === 'object' && replay !== null ? replay.redis : undefined
+  const withDefaults = Value.Default(VerifierOptionsSchema, plainCopy({ ...ours, ...(redis !== undefined && { dpopReplay: { prefix: 'dpop:', ...replay, redis: null } }) })) as VerifierOptions
+  if (typeof withDefaults.dpopReplay === 'object' && withDefaults.dpopReplay !== null) firstError(withDefaults.dpopReplay, '/dpopReplay', RedisReplaySchema)
   // A list of issuers, or the revocations object, is checked on its own first: the union's error would not say which part is wrong.
   if (Array.isArray(withDefaults.issuer)) firstError(withDefaults.issuer, '/issuer', IssuerListSchema)
   if (typeof withDefaults.revocations === 'object' && withDefaults.revocations !== null) firstError(withDefaults.revocations, '/revocations', RevocationsSchema)
@@ -140,6 +183,18 @@ export function checkOptions ({ formatUser, ...options }: VerifierPluginOptions)
   }
   if (withDefaults.namespace === undefined && (withDefaults.jwtVerify ?? withDefaults.jwtDecode) !== undefined) {
     fail(withDefaults.jwtVerify !== undefined ? 'jwtVerify' : 'jwtDecode', 'needs a namespace (@fastify/jwt renames its methods only then)')
+  }
+  if (typeof withDefaults.dpopReplay === 'object') {
+    if (typeof (redis as RedisLike | undefined)?.set !== 'function') {
+      fail('dpopReplay.redis', 'is not a Redis client; write an ioredis client (or any client with set(key, value, \'PX\', ms, \'NX\'))')
+    }
+    withDefaults.dpopReplay.redis = redis as RedisLike
+  }
+  if (withDefaults.publicUrl !== undefined && normalizeHtu(withDefaults.publicUrl) === undefined) {
+    fail('publicUrl', `${JSON.stringify(withDefaults.publicUrl)} is not a URL; write this service's public origin, e.g. 'https://api.example.com'`)
+  }
+  if (options.dpop !== undefined && options.dpop !== 'off' && withDefaults.publicUrl === undefined) {
+    fail('publicUrl', `is required with dpop '${options.dpop}': write this service's public origin, e.g. 'https://api.example.com' (proofs name the URL clients call)`)
   }
   trustedIssuers(withDefaults)
   return { ...withDefaults, formatUser }

@@ -15,6 +15,9 @@ const claimsChecker = TypeCompiler.Compile(AccessTokenClaimsSchema)
 // RFC 6750 §2.1: a bearer scheme, in any case, followed by whitespace or nothing.
 const BEARER_SCHEME = /^bearer(\s|$)/i
 const BEARER_LENGTH = 'bearer'.length
+// RFC 9449 §7.1: the DPoP scheme, the same way.
+const DPOP_SCHEME = /^dpop(\s|$)/i
+const DPOP_LENGTH = 'dpop'.length
 const SPACE = 0x20
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -50,10 +53,16 @@ function wellFormed (token: string): string {
  * (Node's parser has trimmed the value's trailing whitespace). No space after the scheme, that
  * is nothing or another whitespace, leaves no token.
  */
-function bearerToken (authorization: string): string {
-  let start = BEARER_LENGTH
+function schemeToken (authorization: string, schemeLength: number): string {
+  let start = schemeLength
   while (authorization.charCodeAt(start) === SPACE) start++
-  return start === BEARER_LENGTH ? '' : authorization.slice(start)
+  return start === schemeLength ? '' : authorization.slice(start)
+}
+
+/** Whether the request's Authorization header uses the DPoP scheme. */
+export function usesDpopScheme (request: FastifyRequest): boolean {
+  const authorization = request.headers.authorization
+  return authorization !== undefined && DPOP_SCHEME.test(authorization)
 }
 
 export interface TokenCookie {
@@ -72,12 +81,15 @@ export function tokenPlaces (cookie: TokenCookie | undefined): string {
 }
 
 /**
- * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), else of `cookie` when configured.
- * Another scheme counts as no token. Each scheme is one branch here: a new one (DPoP) is another.
+ * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), or of `Authorization: DPoP <token>`
+ * (RFC 9449 §7.1) when `dpop` is on, else of `cookie` when configured. Another scheme counts as no token.
  */
-export function extractToken (request: FastifyRequest, cookie: TokenCookie | undefined): string {
+export function extractToken (request: FastifyRequest, cookie: TokenCookie | undefined, dpop = false): string {
   const authorization = request.headers.authorization
-  if (authorization !== undefined && BEARER_SCHEME.test(authorization)) return wellFormed(bearerToken(authorization))
+  if (authorization !== undefined) {
+    if (BEARER_SCHEME.test(authorization)) return wellFormed(schemeToken(authorization, BEARER_LENGTH))
+    if (dpop && DPOP_SCHEME.test(authorization)) return wellFormed(schemeToken(authorization, DPOP_LENGTH))
+  }
   const raw = cookie && (request as CookieRequest).cookies?.[cookie.cookieName]
   if (!raw) throw tokenMissing(tokenPlaces(cookie))
   if (!cookie.signed) return wellFormed(raw)

@@ -5,10 +5,13 @@
 //   3. the key, resolved by kid through get-jwks from what the issuer publishes (issuer-keys.ts);
 //   4. the algorithm and signature, by fast-jwt with that key's own verifier (usable-keys.ts);
 //   5. the claims (checkClaims), frozen all the way down; the revocations;
-//   6. what the route gets: the claims, or what formatUser makes of them, frozen too.
+//   6. what the route gets: the claims, or what formatUser makes of them, frozen too;
+//   7. its DPoP binding (dpop-binding.ts): a bound token only with a fresh proof of its key, on
+//      every request, the token cache's hits too.
 // A step that needs a fetch makes the rest wait for it; on the path every request takes (a known
 // kid) nothing is asynchronous. A repeated token is answered from the token cache when it is on.
 import type { FastifyRequest } from 'fastify'
+import { createDpopBinding } from './dpop-binding.js'
 import { tokenInvalid } from './errors.js'
 import { deepFreeze, deepFreezeJson } from './frozen.js'
 import type { VerifierOptions } from './options.js'
@@ -32,6 +35,8 @@ export type FormatUser = (claims: VerifiedClaims) => unknown
 export function createRequestVerifier (issuers: TrustedIssuers, options: VerifierOptions,
   decode: (token: string) => DecodedToken, formatUser: FormatUser | undefined) {
   const claimRules = { audience: [options.audience].flat(), clockTolerance: options.clockTolerance }
+  const dpop = createDpopBinding(options)
+  const dpopScheme = dpop.mode !== 'off'
   const tokenCache = options.tokenCacheMax > 0
     ? createTokenCache<Verified>(options.tokenCacheMax, options.tokenCacheTtl,
       // Dead once its key changes or it is revoked: the next request then takes the whole way and its answer.
@@ -76,16 +81,29 @@ export function createRequestVerifier (issuers: TrustedIssuers, options: Verifie
     return verified
   }
 
+  /** `verified` once its DPoP binding holds for this request (cached or not: every request its own proof). */
+  function bound (request: FastifyRequest, token: string, verified: Verified): Verified | Promise<Verified> {
+    const pending = dpop.confirm(request, token, verified.claims)
+    return pending === undefined ? verified : pending.then(() => verified)
+  }
+
+  function verifyUncached (request: FastifyRequest, token: string): Verified | Promise<Verified> {
+    if (!tokenCache) return verifyToken(token)
+    const hit = tokenCache.get(token)
+    if (hit) return hit
+    const verified = verifyToken(token)
+    return verified instanceof Promise ? verified.then((found) => remember(token, found)) : remember(token, verified)
+  }
+
   return {
     /** The request's token verified (a promise only when a fetch is needed), or one of our errors thrown or rejected. */
     verify (request: FastifyRequest): Verified | Promise<Verified> {
-      const token = extractToken(request, options.cookie)
-      if (!tokenCache) return verifyToken(token)
-      const hit = tokenCache.get(token)
-      if (hit) return hit
-      const verified = verifyToken(token)
-      return verified instanceof Promise ? verified.then((found) => remember(token, found)) : remember(token, verified)
+      const token = extractToken(request, options.cookie, dpopScheme)
+      const verified = verifyUncached(request, token)
+      return verified instanceof Promise ? verified.then((found) => bound(request, token, found)) : bound(request, token, verified)
     },
+    dpopMode: dpop.mode,
+    dpopNonce: dpop.nonce,
     get tokensCached (): number { return tokenCache?.size ?? 0 }
   }
 }

@@ -13,6 +13,8 @@ import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
 import { authReadinessChecks } from './readiness.js'
 import { createAccessTokenRevoker } from './access-token-revocation.js'
+import { DPOP_ALGORITHMS } from '../../plugins/verifier/dpop-proof.js'
+import dpop from './dpop.js'
 import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
 import type { LoginThrottleOptions } from './login-throttle.js'
@@ -72,6 +74,8 @@ export interface AuthAppOptions {
   operations: OperationsOptions
   /** Milliseconds between polls of the revocations table, and between keep-alives on each stream. */
   revocationFeed: RevocationFeedOptions
+  /** DPoP proofs at the token-issuing routes: seconds a proof is accepted after its iat, and the nonce secret (unset: no nonces). */
+  dpop: { maxAge: number, nonceSecret?: string }
 }
 
 export async function buildApp (options: AuthAppOptions) {
@@ -102,7 +106,18 @@ export async function buildApp (options: AuthAppOptions) {
     jwksMaxAge: options.jwksMaxAge,
     reloadInterval: options.keysReloadInterval,
     ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval }),
-    discoveryMetadata: { revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}`, ...signInDiscovery(options.issuer) }
+    discoveryMetadata: {
+      revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}`,
+      ...signInDiscovery(options.issuer),
+      // RFC 9449 §5.1: the algorithms of the proofs the token endpoint takes (asymmetric only).
+      dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS]
+    }
+  })
+  await app.register(dpop, {
+    issuer: options.issuer,
+    maxAge: options.dpop.maxAge,
+    ...(options.dpop.nonceSecret !== undefined && { nonceSecret: options.dpop.nonceSecret }),
+    ...(options.redisUrl && { redisUrl: options.redisUrl })
   })
   const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope, issuer: options.issuer, idTokenTtl: options.accessTokenTtl })
   await app.register(loginRoutes, { grants })

@@ -76,6 +76,14 @@ export const AuthEnvSchema = Type.Object({
   REVOCATION_FEED_MAX_STREAMS_PER_IP: Type.Integer({
     minimum: 1, default: FEED_STREAM_LIMITS.maxStreamsPerAddress, description: 'Open GET /revocations streams per client address (IPv6: per /64) at most; past it, 503 with Retry-After'
   }),
+  DPOP_MAX_AGE_SECONDS: Type.Integer({
+    minimum: 1, maximum: 300, default: 60, description: 'A DPoP proof sent to a token-issuing route is accepted this long after its iat (plus 5 s of clock skew)'
+  }),
+  DPOP_NONCE_SECRET: Type.Optional(Type.String({
+    minLength: 32,
+    description: 'Unset: no DPoP nonces. Set: every DPoP proof sent to a token-issuing route must carry a server nonce (RFC 9449 §8) derived from this secret and the time; ' +
+      'the same secret on every replica (`openssl rand -base64 32`), nothing else shared'
+  })),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -188,7 +196,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     loginScope: env.LOGIN_SCOPE,
     login: loginOptions(env),
     ...(env.COOKIE_SECRET ? { cookieSecrets: cookieSecrets(env.COOKIE_SECRET) } : {}),
-    revocationFeed: revocationFeedOptions(env)
+    revocationFeed: revocationFeedOptions(env),
+    dpop: { maxAge: env.DPOP_MAX_AGE_SECONDS, ...(env.DPOP_NONCE_SECRET !== undefined && { nonceSecret: env.DPOP_NONCE_SECRET }) }
   }
   checkRotationInterval(options)
   return options

@@ -12,3 +12,10 @@ export const RevocationBadEventIdError = createError('REVOCATION_BAD_EVENT_ID', 
 
 /** The revocation feed holds as many streams as it may, in total or from this address: retry later (or at another replica). */
 export const RevocationFeedBusyError = createError('REVOCATION_FEED_BUSY', 'The revocation feed has no stream free for this address now; retry shortly', 503)
+
+/** A DPoP proof sent to a token-issuing route fails a check of RFC 9449 §4.3 (or a client that must send one did not). */
+export const InvalidDpopProofError = createError<[string]>('AUTH_INVALID_DPOP_PROOF', 'invalid_dpop_proof: %s', 400)
+/** Server nonces are on and the proof lacks a fresh one: retry with the nonce in the DPoP-Nonce header (RFC 9449 §8). */
+export const UseDpopNonceError = createError('AUTH_USE_DPOP_NONCE', 'use_dpop_nonce: send a DPoP proof with the nonce in the DPoP-Nonce header', 400)
+/** The DPoP replay cache (Redis) does not answer: a proof can be neither accepted nor refused. */
+export const DpopReplayUnavailableError = createError('AUTH_DPOP_REPLAY_UNAVAILABLE', 'DPoP proofs cannot be checked for replay right now; retry shortly', 503)

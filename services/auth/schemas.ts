@@ -10,7 +10,7 @@ export type LoginBody = Static<typeof LoginBodySchema>
 
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'DPoP when the request carried a DPoP proof: the access token is bound to its key (cnf.jkt)' }),
   expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
   refresh_token: Type.Optional(Type.String({ description: 'Opaque; single use: each refresh returns a new one' })),
   scope: Type.Optional(Type.String()),

@@ -2,30 +2,19 @@
 // limits hold across replicas; in this process otherwise. If Redis cannot be reached, the counters
 // fall back to this process with a warning: logins keep working (fail safe, not fail closed),
 // limits become per replica.
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { failSafeCounters } from './counters.js'
 import { localCounters } from './local-counters.js'
 import { createLoginThrottle, REDIS_KEY_PREFIX, type LoginThrottle, type LoginThrottleOptions } from './login-throttle.js'
 import { redisCounters } from './redis-counters.js'
-
-const WARN_EVERY_MS = 10_000
+import { throttledWarning } from '../shared/throttled-warning.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Admits or refuses each login attempt (see login-throttle.ts). */
     loginThrottle: LoginThrottle
-  }
-}
-
-/** Calls `log` at most once per interval, so an outage is one warning every few seconds, not one per request. */
-function throttledWarning (log: FastifyBaseLogger, message: string) {
-  let last = 0
-  return (err: Error) => {
-    if (Date.now() - last < WARN_EVERY_MS) return
-    last = Date.now()
-    log.warn({ err: err.message }, message)
   }
 }
 

@@ -1,5 +1,6 @@
 // buildApp: the example resource service, trusting the auth service's tokens through the verifier.
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Redis } from 'ioredis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifier, { type VerifiedClaims, type VerifierPluginOptions } from '../../plugins/verifier/index.js'
 import { errorHandler } from '../shared/error-handler.js'
@@ -9,6 +10,7 @@ import { RequestLogController } from '../shared/logging.js'
 import { registerOperations } from '../shared/operations.js'
 import type { OperationsOptions } from '../shared/operations-config.js'
 import { readinessRoutes } from '../shared/readiness.js'
+import { throttledWarning } from '../shared/throttled-warning.js'
 import { jwksReadinessCheck, revocationsReadinessCheck } from './readiness.js'
 import { resourceRoutes } from './routes.js'
 import { createServiceTokenSource, type ServiceTokenOptions } from './service-token.js'
@@ -22,6 +24,8 @@ export interface ResourceAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding (from the environment: `operationsOptions`). */
   operations: OperationsOptions
+  /** Redis for the DPoP replay cache shared by replicas; unset: in this process. */
+  redisUrl?: string
 }
 
 export async function buildApp (options: ResourceAppOptions) {
@@ -34,11 +38,19 @@ export async function buildApp (options: ResourceAppOptions) {
   app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler(notFoundHandler())
   await registerOperations(app, operations, { title: 'fastify-ssot resource service', description: 'An example service that trusts the auth service\'s access tokens.' })
-  await app.register(verifier, options.verifier)
+  await app.register(verifier, { ...options.verifier, ...(options.redisUrl && { dpopReplay: { redis: dpopRedis(app, options.redisUrl) } }) })
   const serviceToken = options.serviceClient && createServiceTokenSource({ ...options.serviceClient, scope: 'orders:read' })
   await app.register(resourceRoutes, { serviceToken, ordersUrl: options.ordersUrl })
   await app.register(readinessRoutes, { checks: { jwks: jwksReadinessCheck(app), revocations: revocationsReadinessCheck(app) } })
   return app
+}
+
+/** The DPoP replay cache's Redis client: a command fails fast while Redis is down (the verifier answers 503), closed with the app. */
+function dpopRedis (app: FastifyInstance, url: string): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 })
+  redis.on('error', throttledWarning(app.log, 'Redis (DPoP replay cache) unreachable; DPoP requests get 503 until it is back'))
+  app.addHook('onClose', async () => { redis.disconnect() })
+  return redis
 }
 
 // request.user holds the verified claims in this service: the verifier leaves that type to the

@@ -22,6 +22,21 @@ export const ResourceEnvSchema = Type.Object({
     pattern: DURATION_PATTERN,
     description: 'Refuse tokens (503) once the revocation feed has been unreachable this long; unset: keep accepting them against the last set'
   })),
+  RESOURCE_PUBLIC_URL: Type.String({
+    pattern: '^https?://[^\\s?#]+$',
+    default: 'http://localhost:3001',
+    description: 'This service\'s URL as clients call it (behind a proxy: the proxy\'s, with any path prefix); DPoP proofs must name it plus the path. Never taken from Host or X-Forwarded-Host'
+  }),
+  DPOP: Type.Union([Type.Literal('off'), Type.Literal('allowed'), Type.Literal('required')], {
+    default: 'allowed', description: 'DPoP-bound tokens (RFC 9449): accepted with a proof beside Bearer tokens, required, or off (bound tokens are then refused)'
+  }),
+  DPOP_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 60, description: 'A DPoP proof is accepted this long after its iat (plus CLOCK_TOLERANCE_SECONDS)' }),
+  DPOP_NONCE_SECRET: Type.Optional(Type.String({
+    minLength: 32, description: 'Unset: no nonces. Set: every DPoP proof must carry a server nonce derived from this secret (the same on every replica; `openssl rand -base64 32`)'
+  })),
+  REDIS_URL: Type.Optional(Type.String({
+    pattern: '^rediss?://', description: 'The DPoP replay cache shared by the replicas of this service (unset: in this process, enough for one replica)'
+  })),
   CLOCK_TOLERANCE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'Clock skew allowed on exp, nbf and iat' }),
   SERVICE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'This service as an OAuth client (npm run client:add)' })),
   SERVICE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'Its secret (printed once by client:add)' })),
@@ -60,7 +75,12 @@ export function resourceAppOptions (env: ResourceEnv): ResourceAppOptions {
       cooldown: env.JWKS_COOLDOWN_MS,
       tokenCacheMax: env.TOKEN_CACHE_MAX,
       clockTolerance: env.CLOCK_TOLERANCE_SECONDS,
-      revocations: revocationOptions(env)
-    }
+      revocations: revocationOptions(env),
+      dpop: env.DPOP,
+      publicUrl: env.RESOURCE_PUBLIC_URL,
+      dpopMaxAge: env.DPOP_MAX_AGE_SECONDS,
+      ...(env.DPOP_NONCE_SECRET !== undefined && { dpopNonceSecret: env.DPOP_NONCE_SECRET })
+    },
+    ...(env.REDIS_URL && { redisUrl: env.REDIS_URL })
   }
 }

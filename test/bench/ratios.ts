@@ -1,4 +1,5 @@
 // The targets of issues 15, 12, 7 and 13, each a ratio (or difference) of medians measured in the same run.
+import { DPOP_BEARER_NAME, DPOP_BOUND_NAME, DPOP_NAME } from './dpop.js'
 import { atLeast, atMost, type Ratio, type Samples } from './report.js'
 import { FEED_OFF_NAME, FEED_ON_NAME, MEMORY_REVOCATIONS, quantileOf, type RevocationReport } from './revocation.js'
 import { BARE_FASTIFY_NAME, BARE_RSA_ONLY_NAME, BARE_VERIFIER_NAME, DOCUMENTED_NAME, FASTIFY_JWT_ONLY_NAME, HASH_AT_ONCE_NAME, HEALTH_NAME, HEALTH_WARN_NAME, ISSUANCE_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, type MemoryReport } from './scenarios.js'
@@ -54,6 +55,21 @@ export function targetRatios (samples: Samples, memory: MemoryReport | undefined
       atMost('heapUsed growth after random kids (MB)', (memory.after.heapUsed - memory.before.heapUsed) / MB, 30, 'MB'))
   }
   return ratios
+}
+
+/** DPoP: the same route with a bound token and a proof per request, against Bearer, token cache off, in alternation. */
+export function dpopRatios (samples: Samples): Ratio[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  return [atLeast('protected DPoP / protected Bearer, cache off', rps(DPOP_NAME) / rps(DPOP_BEARER_NAME), 0.55)]
+}
+
+/** What the DPoP ratio comes from: the bound (two signature checks) against the RS256-only one. */
+export function dpopLines (samples: Samples): string[] {
+  const rps = (row: string) => samples.median(row, 'rps')
+  return [
+    `DPoP bound (kid lookup, RS256 verify, proof ES256 verify, same app): ${Math.round(rps(DPOP_BOUND_NAME))} req/s, ` +
+      `${(rps(DPOP_BOUND_NAME) / rps(RSA_ONLY_NAME)).toFixed(2)} of the RS256-only bound; our DPoP route reaches ${(rps(DPOP_NAME) / rps(DPOP_BOUND_NAME)).toFixed(2)} of it`
+  ]
 }
 
 /** Bounds that explain the ratios: what no implementation could beat on this machine. */

@@ -14,7 +14,8 @@ import { argon2HashTimes, rs256SignRate, rs256VerifyRate } from './crypto-limit.
 import { runLoad } from './load.js'
 import { mainThreadProfile, summariseProfile } from './profile.js'
 import { formatRatios, formatTable, median, Samples, type Sample } from './report.js'
-import { informationLines, productionRatios, revocationLines, revocationRatios, targetRatios, verifierRatios } from './ratios.js'
+import { DPOP_BEARER_NAME, DPOP_BOUND_NAME, DPOP_NAME, dpopLoad, expectDpopOk, issueBoundToken, proofSigner } from './dpop.js'
+import { dpopLines, dpopRatios, informationLines, productionRatios, revocationLines, revocationRatios, targetRatios, verifierRatios } from './ratios.js'
 import { measureRevocation, REVOCATION_PART, type RevocationReport } from './revocation.js'
 import { startProduction, type ProductionChild } from './production.js'
 import { addBenchBrowserClient, openBrowserSession, SSO_NAME, ssoSignIns } from './sign-in.js'
@@ -22,7 +23,7 @@ import {
   addBenchClient, alternately, BARE_FASTIFY_NAME, DOCUMENTED_NAME, BARE_RSA_ONLY_NAME, FASTIFY_JWT_ONLY_NAME, BARE_VERIFIER_NAME, HEALTH_NAME, HEALTH_WARN_NAME, HASH_AT_ONCE_NAME, HASH_ONLY_NAME, JWKS_DURING_HASH_ONLY, LOGIN_CLIENTS, LOOP_DELAY_IDLE, LOOP_DELAY_LOGIN, RSA_ONLY_NAME, bearerRequests, expectOk, issuanceRequest, ISSUANCE_NAME, issueTokens, JWKS_PROBE, loadWithJwksProbe, loginAlone, loginRequest, memoryUnderRandomKids,
   type MemoryReport
 } from './scenarios.js'
-import { BARE_PATH, CEILING_PATH, FASTIFY_JWT_ONLY_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
+import { BARE_PATH, CEILING_PATH, DPOP_BOUND_PATH, FASTIFY_JWT_ONLY_PATH, HASH_ONLY_PATH, RSA_ONLY_PATH, VERIFIED_TOKEN_CACHE_ON, type ServerSpec } from './targets.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -95,6 +96,10 @@ async function measure (only: string[] | undefined): Promise<void> {
   })
   for (const server of [cacheOff, cacheOn, documented, bare]) await expectOk(server, '/resource/protected', tokens[0]!)
   await expectOk(ours, RSA_ONLY_PATH, tokens[0]!)
+  const signer = proofSigner()
+  const boundToken = await issueBoundToken(auth, client, signer)
+  await expectDpopOk(ours, '/resource/protected', boundToken, signer)
+  await expectDpopOk(ours, DPOP_BOUND_PATH, boundToken, signer)
   await expectOk(bare, RSA_ONLY_PATH, tokens[0]!)
 
   const load = (url: string, path: string) => (duration: number) =>
@@ -117,6 +122,15 @@ async function measure (only: string[] | undefined): Promise<void> {
         [BARE_VERIFIER_NAME]: load(bare.url, '/resource/protected'),
         [FASTIFY_JWT_ONLY_NAME]: load(bare.url, FASTIFY_JWT_ONLY_PATH),
         [BARE_RSA_ONLY_NAME]: load(bare.url, RSA_ONLY_PATH)
+      }, duration)
+    },
+    {
+      // DPoP against Bearer on the same route of the same app (cache off), in alternation, and the bound beside them.
+      name: `DPoP: ${DPOP_BEARER_NAME}, ${DPOP_NAME}, ${DPOP_BOUND_NAME}`,
+      run: (duration) => alternately({
+        [DPOP_BEARER_NAME]: load(ours.url, '/resource/protected'),
+        [DPOP_NAME]: dpopLoad(ours, '/resource/protected', boundToken, signer, CONNECTIONS),
+        [DPOP_BOUND_NAME]: dpopLoad(ours, DPOP_BOUND_PATH, boundToken, signer, CONNECTIONS)
       }, duration)
     },
     { name: 'JWKS endpoint', run: plain(`${authCompiled.url}/.well-known/jwks.json`) },
@@ -211,7 +225,7 @@ try {
 
 const MB = 2 ** 20
 const ratios = {
-  ...(mainMeasured && { production: productionRatios(samples), verifier: verifierRatios(samples), services: targetRatios(samples, memory) }),
+  ...(mainMeasured && { production: productionRatios(samples), verifier: verifierRatios(samples), services: targetRatios(samples, memory), dpop: dpopRatios(samples) }),
   ...(revocation && { revocation: revocationRatios(samples, revocation) })
 }
 const host = machine()
@@ -228,7 +242,9 @@ if (ratios.production) {
   console.log('targets: the production start at default settings, against bare Fastify\n' + formatRatios(ratios.production))
   console.log('\ntargets: our verifier (get-jwks, fast-jwt, @fastify/jwt and our layer) in a bare app, like for like\n' + formatRatios(ratios.verifier!))
   console.log('\ntargets: the services against our own app\'s unauthenticated route\n' + formatRatios(ratios.services!))
+  console.log('\ntargets: DPoP against Bearer, the same route, token cache off\n' + formatRatios(ratios.dpop!))
   console.log(`\n${informationLines(samples, host.cores).join('\n')}`)
+  console.log(dpopLines(samples).join('\n'))
 }
 if (revocation) {
   console.log('\ntargets: revocation, 2 auth replicas on PostgreSQL (production start), 3 verifiers\n' + formatRatios(ratios.revocation!))

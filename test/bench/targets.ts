@@ -68,6 +68,40 @@ async function addRs256OnlyRoute (app: FastifyInstance, jwksUrl: string): Promis
   }, async () => ({ message: MESSAGE, user: BENCH_USER }))
 }
 
+export const DPOP_BOUND_PATH = '/bench/dpop-bound'
+
+/**
+ * The least a DPoP check can add (RFC 9449), in the same app: the RS256-only route's kid lookup
+ * and token verify, plus one verify of the proof with the key it embeds (imported once per header,
+ * as our verifier does). No claim of either is read: a bound, not a verifier.
+ */
+async function addDpopBoundRoute (app: FastifyInstance, jwksUrl: string): Promise<void> {
+  const publicKeys = await publishedKeys(jwksUrl)
+  const proofKeys = new Map<string, KeyObject>()
+  const proofKey = (segment: string) => {
+    let key = proofKeys.get(segment)
+    if (!key) {
+      const { jwk } = JSON.parse(Buffer.from(segment, 'base64url').toString()) as { jwk: JsonWebKey }
+      proofKeys.set(segment, key = createPublicKey({ key: jwk, format: 'jwk' }))
+    }
+    return key
+  }
+  app.get(DPOP_BOUND_PATH, {
+    onRequest: async (request) => {
+      const token = request.headers.authorization!.slice('DPoP '.length)
+      const [header, payload, signature] = token.split('.')
+      const { kid } = JSON.parse(Buffer.from(header!, 'base64url').toString()) as { kid: string }
+      const proof = request.headers.dpop as string
+      const [proofHeader, proofPayload, proofSignature] = proof.split('.')
+      if (!verify('sha256', Buffer.from(`${header}.${payload}`), publicKeys.get(kid)!, Buffer.from(signature!, 'base64url')) ||
+        !verify('sha256', Buffer.from(`${proofHeader}.${proofPayload}`), { key: proofKey(proofHeader!), dsaEncoding: 'ieee-p1363' }, Buffer.from(proofSignature!, 'base64url'))) {
+        throw new Error('bench: the DPoP bound route got a bad signature')
+      }
+    },
+    schema: { response: { 200: ProtectedSchema } }
+  }, async () => ({ message: MESSAGE, user: BENCH_USER }))
+}
+
 export const FASTIFY_JWT_ONLY_PATH = '/bench/fastify-jwt-only'
 
 /**
@@ -108,6 +142,7 @@ async function ourResource (issuer: string, tokenCache: boolean): Promise<Fastif
   // Target 1: same app, same response schema and a body of the same shape, no auth.
   app.get(CEILING_PATH, { schema: { response: { 200: ProtectedSchema } } }, async () => ({ message: MESSAGE, user: BENCH_USER }))
   await addRs256OnlyRoute(app, `${issuer}/.well-known/jwks.json`)
+  await addDpopBoundRoute(app, `${issuer}/.well-known/jwks.json`)
   return app
 }
 

@@ -110,7 +110,8 @@ t.test('forged tokens against the resource service', async (t) => {
   t.test('no token at all: 401 with a challenge and no error code (RFC 6750 §3.1)', async (t) => {
     const response = await fetch(`${resource.url}/resource/protected`)
     t.equal(response.status, 401)
-    t.equal(response.headers.get('www-authenticate'), 'Bearer realm="api"')
+    // Both schemes are offered (RFC 9449 §7.1): the resource service takes DPoP-bound tokens too.
+    t.match(response.headers.get('www-authenticate'), /^Bearer realm="api", DPoP realm="api", algs="[^"]+"$/)
     t.equal((await response.json() as { code: string }).code, 'AUTH_TOKEN_MISSING')
   })
 

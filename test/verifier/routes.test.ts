@@ -96,13 +96,13 @@ t.test('nested claims and formatUser results are frozen all the way down, token 
         () => (request as unknown as { account: { perms: string[] } }).account.perms.push('admin'),
         () => (request as unknown as { account: { shared: { tags: string[] } } }).account.shared.tags.push('admin'),
         () => (claims as { permissions: string[] }).permissions.push('admin'),
-        () => { (claims as { cnf: { jkt: string } }).cnf.jkt = 'mine' }
+        () => { (claims as { act: { sub: string } }).act.sub = 'mine' }
       ]
       const refused = attempts.map((attempt) => { try { attempt(); return false } catch (err) { return (err as Error).name } })
       return { refused, account: (request as unknown as { account: unknown }).account }
     })
   })
-  const token = signToken(key, issuer, { permissions: ['read'], cnf: { jkt: 'theirs' } })
+  const token = signToken(key, issuer, { permissions: ['read'], act: { sub: 'theirs' } })
   for (const attempt of [1, 2]) {
     t.same((await app.inject({ url: '/escalate', headers: bearer(token) })).json(), {
       refused: ['TypeError', 'TypeError', 'TypeError', 'TypeError'], account: { sub: 'user-1', shared: { tags: ['a'] }, perms: ['read'] }

@@ -1,5 +1,5 @@
 // npm run client:add -- <client_id> --scopes orders:read,orders:write [--audiences api-a,api-b] [--name "Billing"]
-//   [--redirect-uris <uri>,… [--post-logout-redirect-uris <uri>,…] [--public]]
+//   [--redirect-uris <uri>,… [--post-logout-redirect-uris <uri>,…] [--public]] [--dpop-required]
 // Prints a confidential client's secret once, as the last line: only its hash is stored, so it
 // cannot be shown again. A public client (--public: a single-page or native app) has none.
 import { parseArgs } from 'node:util'
@@ -19,13 +19,14 @@ const { positionals, values } = parseArgs({
     name: { type: 'string' },
     'redirect-uris': { type: 'string' },
     'post-logout-redirect-uris': { type: 'string' },
-    public: { type: 'boolean' }
+    public: { type: 'boolean' },
+    'dpop-required': { type: 'boolean' }
   }
 })
 const clientId = positionals[0]
 if (!clientId || positionals.length > 1 || !values.scopes) {
   console.error('usage: npm run client:add -- <client_id> --scopes a,b [--audiences x,y] [--name "A name"] ' +
-    '[--redirect-uris https://app.example/callback,… [--post-logout-redirect-uris https://app.example/,…] [--public]]')
+    '[--redirect-uris https://app.example/callback,… [--post-logout-redirect-uris https://app.example/,…] [--public]] [--dpop-required]')
   process.exit(2)
 }
 
@@ -62,10 +63,12 @@ try {
     audiences,
     redirectUris,
     postLogoutRedirectUris,
-    public: isPublic
+    public: isPublic,
+    dpopRequired: values['dpop-required'] === true
   })
-  if (clientSecret === undefined) console.log(`Public client ${clientId} created: no secret, it proves itself with PKCE.`)
-  else console.log(`Client ${clientId} created. Its secret (shown once, store it now):\n${clientSecret}`)
+  const dpopNote = values['dpop-required'] ? ' (every token request must carry a DPoP proof)' : ''
+  if (clientSecret === undefined) console.log(`Public client ${clientId} created${dpopNote}: no secret, it proves itself with PKCE.`)
+  else console.log(`Client ${clientId} created${dpopNote}. Its secret (shown once, store it now):\n${clientSecret}`)
 } catch (err) {
   console.error(`Client ${clientId} not created: ${(err as Error).message}`)
   process.exitCode = 1

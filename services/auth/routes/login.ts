@@ -13,13 +13,16 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = async 
       tags: ['auth'],
       summary: 'Log in with a username and password',
       description: 'A success also sets the device cookie for that username (keep cookies, as browsers and `curl -c/-b` do): ' +
-        'a client that presents it is throttled on its own failures only, whatever others try against the account.',
+        'a client that presents it is throttled on its own failures only, whatever others try against the account. ' +
+        'With a `DPoP` proof header (RFC 9449), the tokens are bound to its key (`token_type: DPoP`).',
       body: LoginBodySchema,
-      response: { 200: TokenResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema }
+      response: { 200: TokenResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
+    // The proof first: a bad one is refused before the password is checked (and counted).
+    const jkt = await fastify.dpopBinding(request, reply)
     const user = await fastify.passwordLogin.attempt(request, reply, request.body.username, request.body.password)
     reply.header('cache-control', 'no-store')
-    return grants.login(user)
+    return grants.login(user, jkt)
   })
 }

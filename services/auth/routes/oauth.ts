@@ -37,6 +37,9 @@ const RevokeBodySchema = Type.Object({
   client_secret: Type.Optional(Type.String({ maxLength: 256 }))
 })
 
+/** The auth service's own errors a token request can meet, as RFC 6749 §5.2 (RFC 9449 §5.2, §8) error codes. */
+const OAUTH_CODES: Record<string, string> = { AUTH_INVALID_DPOP_PROOF: 'invalid_dpop_proof', AUTH_USE_DPOP_NONCE: 'use_dpop_nonce' }
+
 /** An RFC 6749 §5.2 error: `oauthCode` is its `error` member; 401 for invalid_client, 400 otherwise. */
 export class OAuthError extends Error {
   constructor (readonly oauthCode: string, description: string, readonly statusCode = 400) {
@@ -51,6 +54,8 @@ function sendOAuthError (reply: FastifyReply, error: string, description: string
 
 function oauthErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof OAuthError) return sendOAuthError(reply, err.oauthCode, err.message, err.statusCode)
+  const dpopCode = OAUTH_CODES[err.code]
+  if (dpopCode !== undefined) return sendOAuthError(reply, dpopCode, err.message.slice(err.message.indexOf(': ') + 2), err.statusCode!)
   // A bad body keeps its status (413 too large, 415 not form or JSON), with the RFC 6749 body.
   if (err.statusCode !== undefined && err.statusCode < 500) return sendOAuthError(reply, 'invalid_request', err.message, err.statusCode)
   // The store unreachable, or load shedding (which has set its own Retry-After).
@@ -105,6 +110,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
     schema: {
       tags: ['oauth'],
       summary: 'OAuth 2.0 token endpoint: authorization_code (PKCE), client_credentials and refresh_token grants',
+      description: 'With a `DPoP` proof header (RFC 9449), the access token is bound to its key (`token_type: DPoP`); a bad proof is 400 invalid_dpop_proof.',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: TokenBodySchema,
       response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema, 503: OAuthErrorSchema }
@@ -117,14 +123,16 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
     if (body.grant_type === 'authorization_code') {
       if (!client) throw new OAuthError('invalid_client', 'authorization_code needs the client: its credentials, or client_id for a public client', 401)
       if (body.code === undefined) throw new OAuthError('invalid_request', 'code is required')
-      result = await grants.authorizationCode(client, body.code, body.redirect_uri, body.code_verifier)
+      // The proof is checked before the code is spent: a bad proof leaves the code to its client.
+      const jkt = await fastify.dpopBinding(request, reply, client)
+      result = await grants.authorizationCode(client, body.code, body.redirect_uri, body.code_verifier, jkt)
     } else if (body.grant_type === 'client_credentials') {
       if (!client) throw new OAuthError('invalid_client', 'client_credentials needs client authentication', 401)
       if (client.public === 1) throw new OAuthError('unauthorized_client', 'A public client cannot use client_credentials')
-      result = await grants.clientCredentials(client, body.scope, body.audience)
+      result = await grants.clientCredentials(client, body.scope, body.audience, await fastify.dpopBinding(request, reply, client))
     } else if (body.grant_type === 'refresh_token') {
       if (body.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
-      result = await grants.refresh(body.refresh_token, client?.client_id ?? grants.loginClientId)
+      result = await grants.refresh(body.refresh_token, client?.client_id ?? grants.loginClientId, await fastify.dpopBinding(request, reply, client))
     } else {
       throw new OAuthError('unsupported_grant_type', 'Supported: authorization_code, client_credentials, refresh_token')
     }
@@ -134,6 +142,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
       if (result.reason === 'invalid_code') {
         throw new OAuthError('invalid_grant', 'The code is not valid: unknown, expired, already used, or issued to another client, redirect_uri or code_challenge')
       }
+      if (result.reason === 'dpop_key') throw new OAuthError('invalid_grant', 'The refresh token is bound to a DPoP key: send a proof of that key')
       throw new OAuthError('invalid_grant', 'The refresh token is not valid; log in again')
     }
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')

@@ -11,12 +11,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = asyn
     schema: {
       tags: ['auth'],
       summary: 'Exchange a refresh token for a new token pair (the old refresh token stops working)',
-      description: 'Presenting a refresh token that was already used revokes the whole session.',
+      description: 'Presenting a refresh token that was already used revokes the whole session. ' +
+        'A refresh token issued with a DPoP proof needs a proof of the same key (`DPoP` header) on every refresh.',
       body: RefreshBodySchema,
-      response: { 200: TokenResponseSchema, 400: ErrorSchema, 401: ErrorSchema }
+      response: { 200: TokenResponseSchema, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
-    const result = await grants.refresh(request.body.refresh_token)
+    const jkt = await fastify.dpopBinding(request, reply)
+    const result = await grants.refresh(request.body.refresh_token, undefined, jkt)
     if (!result.ok) {
       request.log.info({ reason: result.reason }, 'refresh refused')
       throw new InvalidGrantError()

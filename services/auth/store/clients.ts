@@ -104,6 +104,8 @@ export interface NewClient {
   postLogoutRedirectUris?: string[]
   /** A public client: no secret (PKCE only); `create` returns no secret. */
   public?: boolean
+  /** Every token request must carry a DPoP proof. */
+  dpopRequired?: boolean
 }
 
 export function createClientRepository (db: Kysely<Database>) {
@@ -131,7 +133,8 @@ export function createClientRepository (db: Kysely<Database>) {
         created_at: new Date().toISOString(),
         redirect_uris: redirectUris.join(' '),
         post_logout_redirect_uris: postLogoutRedirectUris.join(' '),
-        public: input.public ? 1 : 0
+        public: input.public ? 1 : 0,
+        dpop_required: input.dpopRequired ? 1 : 0
       }).execute()
       return { clientSecret: (input.public ? undefined : clientSecret) as Input['public'] extends true ? undefined : string }
     },

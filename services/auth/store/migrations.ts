@@ -131,6 +131,14 @@ const migrations: Record<string, Migration> = {
         .execute()
       await db.schema.createIndex('sign_in_attempts_expires_at').on('sign_in_attempts').column('expires_at').execute()
     }
+  },
+  // DPoP (RFC 9449): clients that must send a proof on every grant, and the key a public client's
+  // refresh tokens are bound to (every token of a family: the binding never changes).
+  '0008_dpop': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.alterTable('clients').addColumn('dpop_required', 'integer', (col) => col.notNull().defaultTo(0)).execute()
+      await db.schema.alterTable('refresh_families').addColumn('dpop_jkt', 'text').execute()
+    }
   }
 }
 

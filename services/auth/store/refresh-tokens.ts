@@ -20,6 +20,8 @@ export interface Session {
   userId: string
   clientId: string
   scope: string
+  /** The DPoP key (RFC 7638 thumbprint) the family's refresh tokens are bound to, if any. */
+  dpopJkt?: string | null
 }
 
 export type Refused = 'unknown' | 'reused' | 'expired' | 'revoked' | 'user_disabled'
@@ -57,6 +59,7 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
       user_id: session.userId,
       client_id: session.clientId,
       scope: session.scope,
+      dpop_jkt: session.dpopJkt ?? null,
       created_at: iso(now),
       expires_at: familyEnd,
       revoked_at: null,
@@ -126,11 +129,16 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
 
     /** The client `refreshToken` was issued to; undefined when the token is unknown. */
     async clientOf (refreshToken: string): Promise<string | undefined> {
+      return (await this.holderOf(refreshToken))?.clientId
+    },
+
+    /** The client `refreshToken` was issued to and the DPoP key it is bound to (null: none); undefined when the token is unknown. */
+    async holderOf (refreshToken: string): Promise<{ clientId: string, dpopJkt: string | null } | undefined> {
       const row = await db.selectFrom('refresh_tokens')
         .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
-        .select('refresh_families.client_id')
+        .select(['refresh_families.client_id', 'refresh_families.dpop_jkt'])
         .where('refresh_tokens.token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
-      return row?.client_id
+      return row && { clientId: row.client_id, dpopJkt: row.dpop_jkt }
     },
 
     /** Revokes the family `refreshToken` belongs to; false when the token is unknown. */

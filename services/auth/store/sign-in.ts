@@ -123,9 +123,10 @@ export function createSignInRepository (db: Kysely<Database>, lifetimes: Browser
        * redemption win, and in the same transaction opens the family it issues from. A second
        * redemption waits for that commit (the row is locked), then revokes that family.
        * `check` says whether the code may be redeemed by this request (client, redirect URI,
-       * verifier); a code that fails it is spent all the same.
+       * verifier); a code that fails it is spent all the same. `dpopJkt`: the DPoP key the refresh
+       * tokens it opens are bound to (a public client's, RFC 9449 §5).
        */
-      async redeem (secret: string, check: (code: AuthorizationCode) => boolean, now = new Date()): Promise<Redemption> {
+      async redeem (secret: string, check: (code: AuthorizationCode) => boolean, dpopJkt?: string, now = new Date()): Promise<Redemption> {
         const codeHash = secretHash(secret)
         return revocations.transaction(async (trx): Promise<Redemption> => {
           const code = await trx.updateTable('authorization_codes').set({ consumed_at: iso(now) })
@@ -139,7 +140,7 @@ export function createSignInRepository (db: Kysely<Database>, lifetimes: Browser
           if (code.expires_at <= iso(now)) return { ok: false, reason: 'expired' }
           if (!check(code)) return { ok: false, reason: 'mismatch' }
           const { sessionId, refreshToken } = await refreshTokens.open(trx, {
-            userId: code.user_id, clientId: code.client_id, scope: code.scope, browserSessionId: code.browser_session_id
+            userId: code.user_id, clientId: code.client_id, scope: code.scope, browserSessionId: code.browser_session_id, dpopJkt: dpopJkt ?? null
           }, now, code.scope.split(' ').includes('offline_access'))
           await trx.updateTable('authorization_codes').set({ family_id: sessionId }).where('code_hash', '=', codeHash).execute()
           return { ok: true, code, familyId: sessionId, refreshToken }

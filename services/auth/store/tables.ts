@@ -24,6 +24,8 @@ export interface RefreshFamiliesTable {
   revoked_at: string | null
   /** The browser session (sign-in) whose authorization code opened this family; null for /auth/login. */
   browser_session_id: Generated<string | null>
+  /** The RFC 7638 thumbprint of the DPoP key the family's refresh tokens are bound to (public clients); null: unbound. */
+  dpop_jkt: Generated<string | null>
 }
 
 export interface RefreshTokensTable {
@@ -56,6 +58,8 @@ export interface ClientsTable {
   post_logout_redirect_uris: Generated<string>
   /** 1: a public client (no secret; PKCE alone proves it); its loopback redirect URIs may change port. */
   public: Generated<number>
+  /** 1: every token request of this client must carry a DPoP proof (RFC 9449 §5.2). */
+  dpop_required: Generated<number>
 }
 
 /** A sign-in at the hosted page (single sign-on): the cookie holds a secret whose SHA-256 is token_hash; id is the ID token's sid. */
