@@ -20,6 +20,7 @@ import loginUnlocks from './login-unlocks.js'
 import passwordLogin from './password-login.js'
 import { loginRoutes } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
+import { passwordRoutes } from './routes/password.js'
 import { oauthAwareErrorBody } from './routes/oauth-error-body.js'
 import { REVOCATIONS_PATH, revocationRoutes } from './routes/revocations.js'
 import type { RevocationFeedOptions } from './revocation-hub.js'
@@ -59,6 +60,8 @@ export interface AuthAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding (from the environment: `operationsOptions`). */
   operations: OperationsOptions
+  /** Days an audit event is kept (AUDIT_RETENTION_DAYS); default 90. */
+  auditRetentionDays?: number
   /** Milliseconds between polls of the revocations table, and between keep-alives on each stream. */
   revocationFeed: RevocationFeedOptions
 }
@@ -80,7 +83,13 @@ export async function buildApp (options: AuthAppOptions) {
   app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
-  await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens, accessTokenTtl: options.accessTokenTtl })
+  await app.register(store, {
+    url: options.databaseUrl,
+    ...options.databasePool,
+    refreshTokens: options.refreshTokens,
+    accessTokenTtl: options.accessTokenTtl,
+    ...(options.auditRetentionDays !== undefined && { auditRetentionDays: options.auditRetentionDays })
+  })
   await registerLogin(app, options)
   await app.register(issuer, {
     issuer: options.issuer,
@@ -95,6 +104,7 @@ export async function buildApp (options: AuthAppOptions) {
   const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })
   await app.register(loginRoutes, { grants })
   await app.register(sessionRoutes, { grants })
+  await app.register(passwordRoutes)
   const revokeAccessToken = createAccessTokenRevoker(app, { issuer: options.issuer, loginClientId: options.loginClientId })
   await app.register(oauthRoutes, { grants, revokeAccessToken })
   await app.register(revocationRoutes, options.revocationFeed)

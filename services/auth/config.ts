@@ -70,6 +70,11 @@ export const AuthEnvSchema = Type.Object({
   REVOCATION_FEED_MAX_STREAMS_PER_IP: Type.Integer({
     minimum: 1, default: FEED_STREAM_LIMITS.maxStreamsPerAddress, description: 'Open GET /revocations streams per client address (IPv6: per /64) at most; past it, 503 with Retry-After'
   }),
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the admin API and console (on ADMIN_HOST, never on AUTH_PORT)' }),
+  ADMIN_HOST: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener; keep it private (loopback, or a network only operators reach)' }),
+  ADMIN_AUDIENCE: Type.String({ minLength: 1, default: 'ssot-admin', description: 'The `aud` an access token needs at the admin API' }),
+  ADMIN_MAX_AUTH_AGE: Duration('5m', 'A destructive admin action needs a sign-in (`auth_time`) at most this old; else 401 ADMIN_REAUTH_REQUIRED'),
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 90, description: 'Days an audit event is kept; older ones are purged every hour' }),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -172,7 +177,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     loginScope: env.LOGIN_SCOPE,
     login: loginOptions(env),
     ...(env.COOKIE_SECRET ? { cookieSecrets: cookieSecrets(env.COOKIE_SECRET) } : {}),
-    revocationFeed: revocationFeedOptions(env)
+    revocationFeed: revocationFeedOptions(env),
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS
   }
   checkRotationInterval(options)
   return options

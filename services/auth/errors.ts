@@ -12,3 +12,6 @@ export const RevocationBadEventIdError = createError('REVOCATION_BAD_EVENT_ID', 
 
 /** The revocation feed holds as many streams as it may, in total or from this address: retry later (or at another replica). */
 export const RevocationFeedBusyError = createError('REVOCATION_FEED_BUSY', 'The revocation feed has no stream free for this address now; retry shortly', 503)
+
+/** The password is right but temporary (set by an admin): change it first, with POST /auth/password. */
+export const PasswordChangeRequiredError = createError('AUTH_PASSWORD_CHANGE_REQUIRED', 'This password was set by an administrator and must be changed first (POST /auth/password)', 403)
