@@ -20,9 +20,12 @@ export const AccessTokenClaimsSchema = Type.Object({
   // The session (user tokens) or the client's credential generation (client tokens): revoking it
   // revokes every token that carries it (see the auth service's revocation feed).
   sid: Type.Optional(Type.String()),
-  roles: Type.Optional(Type.Array(Type.String()))
+  roles: Type.Optional(Type.Array(Type.String())),
+  // When the user last proved who they are (unix seconds, RFC 9068 §2.2.1): the admin API asks for
+  // a recent one before destructive actions.
+  auth_time: Type.Optional(Type.Integer())
 })
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles'> & { aud?: string }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles' | 'auth_time'> & { aud?: string }

@@ -4,6 +4,7 @@ import { DEFAULT_AUDIENCE, Duration, DURATION_PATTERN, durationSeconds, loadEnv,
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
+import type { AdminAppOptions } from './admin/app.js'
 import { FEED_STREAM_LIMITS } from './stream-limits.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
 
@@ -182,4 +183,17 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
   }
   checkRotationInterval(options)
   return options
+}
+
+/** What buildAdminApp needs; `publicUrl`: the public listener of this replica, as this process reaches it. */
+export function adminAppOptions (env: AuthEnv, publicUrl: string): AdminAppOptions {
+  return {
+    issuer: env.ISSUER_URL,
+    audience: env.ADMIN_AUDIENCE,
+    maxAuthAge: durationSeconds(env.ADMIN_MAX_AUTH_AGE),
+    publicUrl,
+    loginClientId: env.LOGIN_CLIENT_ID,
+    defaultAudience: env.TOKEN_AUDIENCE,
+    operations: operationsOptions(env)
+  }
 }

@@ -3,7 +3,8 @@ import { loggerOptions } from '../shared/config.js'
 import { devMode, listenWithGrace, loadDotEnv, runOrExit } from '../shared/server.js'
 import { ensureUser } from './accounts.js'
 import { buildApp } from './app.js'
-import { authAppOptions, COOKIE_SECRET_MISSING, loadAuthEnv } from './config.js'
+import { buildAdminApp, localUrl } from './admin/app.js'
+import { adminAppOptions, authAppOptions, COOKIE_SECRET_MISSING, loadAuthEnv } from './config.js'
 import { openKeyRing } from './key-ring.js'
 
 await runOrExit(async () => {
@@ -29,4 +30,8 @@ await runOrExit(async () => {
     if (created) app.log.info(devMode ? `demo user created: ${env.DEMO_USERNAME} / ${env.DEMO_PASSWORD}` : `demo user created: ${env.DEMO_USERNAME}`)
   }
   await listenWithGrace(app, env.HOST, env.AUTH_PORT)
+  // The admin API and console: a listener of their own, closed before the store they share.
+  const admin = await buildAdminApp(app, { ...adminAppOptions(env, localUrl(app)), logger: loggerOptions(env.LOG_LEVEL, devMode) })
+  app.addHook('preClose', () => admin.close())
+  await admin.listen({ host: env.ADMIN_HOST, port: env.ADMIN_PORT })
 })
