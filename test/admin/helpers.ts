@@ -57,7 +57,7 @@ export async function adminSetUp (t: Test, startAuthService: typeof startAuth, e
       ...(body !== undefined && { body: JSON.stringify(body) })
     })
     const text = await response.text()
-    return { status: response.status, headers: response.headers, text, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined }
+    return { status: response.status, headers: response.headers, text, body: text && response.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined }
   }
   return { auth, admin, token, call }
 }

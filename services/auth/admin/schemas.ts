@@ -12,10 +12,16 @@ export const UserParams = Type.Object({ username: Username })
 export const SessionParams = Type.Object({ username: Username, sessionId: Type.String({ format: 'uuid' }) })
 export const ClientParams = Type.Object({ clientId: ClientId })
 
+/**
+ * A whole number in a query string, from 1 to 9999 (read with Number()). Query strings stay
+ * strings: the app turns type coercion off so that bodies are strict (see services/auth/app.ts).
+ */
+export const Count = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,3}$', description })
+
 export const PageQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 128 })),
   after: Type.Optional(Type.String({ maxLength: 128, description: 'The `next` of the previous page' })),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 })
+  limit: Type.Optional(Count('Items per page, at most 200 (default 50)'))
 }, { additionalProperties: false })
 
 export const UserSchema = Type.Object({
@@ -94,8 +100,8 @@ export const AuditQuery = Type.Object({
   action: Type.Optional(Type.String({ maxLength: 64 })),
   since: Type.Optional(Instant),
   until: Type.Optional(Instant),
-  before: Type.Optional(Type.Integer({ minimum: 1, description: 'The `next` of the previous page: events older than this id' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 })
+  before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'The `next` of the previous page: events older than this id' })),
+  limit: Type.Optional(Count('Events per page, at most 1000 (default 100)'))
 }, { additionalProperties: false })
 
 export const AuditEventSchema = Type.Object({
@@ -109,3 +115,6 @@ export const AuditEventSchema = Type.Object({
   detail: Type.Record(Type.String(), Type.Unknown())
 })
 export const AuditPage = Type.Object({ items: Type.Array(AuditEventSchema), next: Type.Optional(Type.Integer()) })
+
+/** The page size a query asks for, within 1..max. */
+export const pageSize = (limit: string | undefined, fallback: number, max: number) => Math.min(Number(limit ?? fallback), max)

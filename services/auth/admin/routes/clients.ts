@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { ErrorSchema } from '../../../shared/schemas.js'
 import type { AdminActions } from '../actions.js'
 import { ClientExistsError, ClientNotFoundError, ClientReservedError } from '../errors.js'
-import { ClientPage, ClientParams, ClientSecret, NewClientBody, PageQuery } from '../schemas.js'
+import { ClientPage, ClientParams, ClientSecret, NewClientBody, PageQuery, pageSize } from '../schemas.js'
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema }
 const tags = ['clients']
@@ -28,8 +28,9 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRouteOptions> = async
     config: { access: 'read' },
     schema: { tags, summary: 'Clients, in client_id order; `search` matches the start of the client_id', querystring: PageQuery, response: { 200: ClientPage, ...errors } }
   }, async (request) => {
-    const items = await fastify.store.clientAdmin.list(request.query)
-    return { items, ...(items.length === request.query.limit && { next: items.at(-1)!.clientId }) }
+    const limit = pageSize(request.query.limit, 50, 200)
+    const items = await fastify.store.clientAdmin.list({ ...request.query, limit })
+    return { items, ...(items.length === limit && { next: items.at(-1)!.clientId }) }
   })
 
   fastify.post('/api/clients', {

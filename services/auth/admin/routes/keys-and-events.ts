@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ErrorSchema } from '../../../shared/schemas.js'
 import type { AdminActions } from '../actions.js'
-import { AuditPage, AuditQuery, KeySchema, RevocationSchema, RotateBody, RotationSchema } from '../schemas.js'
+import { AuditPage, AuditQuery, Count, pageSize, KeySchema, RevocationSchema, RotateBody, RotationSchema } from '../schemas.js'
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema }
 const NDJSON = 'application/x-ndjson'
@@ -39,10 +39,10 @@ export const keysAndEventsRoutes: FastifyPluginAsyncTypebox<{ actions: AdminActi
     schema: {
       tags: ['revocations'],
       summary: 'The most recent revocation events (digests: they name no user or token)',
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) }, { additionalProperties: false }),
+      querystring: Type.Object({ limit: Type.Optional(Count('Events, at most 500 (default 50)')) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(RevocationSchema) }), ...errors }
     }
-  }, async (request) => ({ items: await fastify.store.revocations.recent(request.query.limit) }))
+  }, async (request) => ({ items: await fastify.store.revocations.recent(pageSize(request.query.limit, 50, 500)) }))
 
   fastify.get('/api/audit', {
     config: { access: 'read' },
@@ -54,11 +54,13 @@ export const keysAndEventsRoutes: FastifyPluginAsyncTypebox<{ actions: AdminActi
       response: { 200: AuditPage, ...errors }
     }
   }, async (request, reply) => {
-    const items = await fastify.store.audit.list(request.query)
+    const { before, limit: asked, ...filters } = request.query
+    const limit = pageSize(asked, 100, 1000)
+    const items = await fastify.store.audit.list({ ...filters, limit, ...(before !== undefined && { before: Number(before) }) })
     if (request.headers.accept?.includes(NDJSON)) {
       // A string is sent as it is (the JSON schema above describes the JSON answer only).
       return reply.type(NDJSON).send(items.map((item) => `${JSON.stringify(item)}\n`).join('') as never)
     }
-    return { items, ...(items.length === request.query.limit && { next: items.at(-1)!.id }) }
+    return { items, ...(items.length === limit && { next: items.at(-1)!.id }) }
   })
 }

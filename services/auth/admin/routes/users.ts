@@ -6,7 +6,7 @@ import { ErrorSchema } from '../../../shared/schemas.js'
 import type { AdminActions } from '../actions.js'
 import { SessionNotFoundError, UserExistsError, UserNotFoundError } from '../errors.js'
 import {
-  NewUserBody, PageQuery, PasswordBody, RolesBody, SessionParams, SessionSchema, SessionsCount, UserPage, UserParams
+  NewUserBody, PageQuery, pageSize, PasswordBody, RolesBody, SessionParams, SessionSchema, SessionsCount, UserPage, UserParams
 } from '../schemas.js'
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema }
@@ -24,8 +24,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ actions: AdminActions }> = 
     config: { access: 'read' },
     schema: { tags, summary: 'Users, in username order; `search` matches the start of the username', querystring: PageQuery, response: { 200: UserPage, ...errors } }
   }, async (request) => {
-    const items = await userAdmin.list(request.query)
-    return { items, ...(items.length === request.query.limit && { next: items.at(-1)!.username }) }
+    const limit = pageSize(request.query.limit, 50, 200)
+    const items = await userAdmin.list({ ...request.query, limit })
+    return { items, ...(items.length === limit && { next: items.at(-1)!.username }) }
   })
 
   fastify.post('/api/users', {
