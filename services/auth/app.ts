@@ -60,8 +60,8 @@ export interface AuthAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding (from the environment: `operationsOptions`). */
   operations: OperationsOptions
-  /** Days an audit event is kept (AUDIT_RETENTION_DAYS); default 90. */
-  auditRetentionDays?: number
+  /** Days an audit event is kept (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number
   /** Milliseconds between polls of the revocations table, and between keep-alives on each stream. */
   revocationFeed: RevocationFeedOptions
 }
@@ -88,7 +88,7 @@ export async function buildApp (options: AuthAppOptions) {
     ...options.databasePool,
     refreshTokens: options.refreshTokens,
     accessTokenTtl: options.accessTokenTtl,
-    ...(options.auditRetentionDays !== undefined && { auditRetentionDays: options.auditRetentionDays })
+    auditRetentionDays: options.auditRetentionDays
   })
   await registerLogin(app, options)
   await app.register(issuer, {

@@ -13,10 +13,8 @@ export async function recordAuthEvent (fastify: FastifyInstance, request: Fastif
   }
 }
 
-/** A session ended by its own refresh token (logout, RFC 7009 revocation): recorded when the token was known. */
-export async function auditSessionEnd (fastify: FastifyInstance, request: FastifyRequest, action: string, userId: string | undefined, actor?: string): Promise<void> {
-  if (userId === undefined) return
-  const user = await fastify.store.users.findById(userId)
-  const name = user?.username ?? userId
-  await recordAuthEvent(fastify, request, { actor: actor ?? name, action, target: name, outcome: 'success', detail: { token: 'refresh_token' } })
+/** A session ended by its own refresh token (logout, RFC 7009 revocation): recorded when the token was known (`username` set). */
+export async function auditSessionEnd (fastify: FastifyInstance, request: FastifyRequest, action: string, username: string | undefined, actor?: string): Promise<void> {
+  if (username === undefined) return
+  await recordAuthEvent(fastify, request, { actor: actor ?? username, action, target: username, outcome: 'success', detail: { token: 'refresh_token' } })
 }

@@ -89,14 +89,17 @@ export function createAdminActions (store: Store) {
 
 export type AdminActions = ReturnType<typeof createAdminActions>
 
+/** The operating-system user; `unknown` when there is no passwd entry for the process (some containers). */
+export function osUser (userInfo: () => { username: string }): string {
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}
+
 /** The actor of a CLI run: the operating-system user who ran it. */
 export async function cliActor (): Promise<Actor> {
   const { userInfo } = await import('node:os')
-  let name = 'unknown'
-  try {
-    name = userInfo().username
-  } catch {
-    // No passwd entry (some containers): the CLI is still named.
-  }
-  return { actor: `cli:${name}`, ip: 'local' }
+  return { actor: `cli:${osUser(userInfo)}`, ip: 'local' }
 }

@@ -35,8 +35,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = asyn
     }
   }, async (request, reply) => {
     // 204 for an unknown token too (as RFC 7009 does): the answer must not tell tokens apart.
-    const userId = await fastify.store.refreshTokens.revoke(request.body.refresh_token)
-    await auditSessionEnd(fastify, request, 'auth.logout', userId)
+    const username = await fastify.store.refreshTokens.revoke(request.body.refresh_token)
+    await auditSessionEnd(fastify, request, 'auth.logout', username)
     return reply.code(204).send(null)
   })
 }

@@ -19,11 +19,12 @@ export interface StoreOptions extends DatabaseOptions {
   refreshTokens: RefreshLifetimes
   /** Seconds an access token lives: how long a revocation, and an ended session, must be kept. */
   accessTokenTtl: number
-  /** Days an audit event is kept (AUDIT_RETENTION_DAYS); default 90. */
-  auditRetentionDays?: number
 }
 
-export const DEFAULT_AUDIT_RETENTION_DAYS = 90
+export interface StorePluginOptions extends StoreOptions {
+  /** Days an audit event is kept (AUDIT_RETENTION_DAYS); older ones are purged with the rest. */
+  auditRetentionDays: number
+}
 
 /** Every repository over one database (`db`, or a new one for `options`); the CLIs open it the same way. */
 export function createStore (options: StoreOptions, db = createDatabase(options)) {
@@ -58,7 +59,7 @@ async function purgeExpired (store: Store, accessTokenTtl: number, auditRetentio
   }
 }
 
-async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
+async function storePlugin (fastify: FastifyInstance, options: StorePluginOptions) {
   const store = createStore({
     ...options,
     onConnectionError: (err) => fastify.log.warn({ err: err.message }, 'database connection lost; it will be reopened on demand')
@@ -67,7 +68,7 @@ async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
   await migrateToLatest(store.db)
   // Purged at start and every hour after: a late purge costs nothing, since an expired refresh
   // token is refused anyway and an expired revocation is no longer published.
-  const purge = () => purgeExpired(store, options.accessTokenTtl, options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS)
+  const purge = () => purgeExpired(store, options.accessTokenTtl, options.auditRetentionDays)
     .then((counts) => {
       if (counts.sessions + counts.revocations + counts.unlocks + counts.auditEvents > 0) fastify.log.info(counts, 'expired sessions, revocations and audit events purged')
     })

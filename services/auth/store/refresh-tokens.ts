@@ -110,15 +110,16 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
       return row?.client_id
     },
 
-    /** Revokes the family `refreshToken` belongs to; its user's id, or undefined when the token is unknown. */
+    /** Revokes the family `refreshToken` belongs to; its user's username, or undefined when the token is unknown. */
     async revoke (refreshToken: string, now = new Date()): Promise<string | undefined> {
       return revocations.transaction(async (trx) => {
         const row = await trx.selectFrom('refresh_tokens')
           .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
-          .select(['refresh_tokens.family_id', 'refresh_families.user_id'])
+          .innerJoin('users', 'users.id', 'refresh_families.user_id')
+          .select(['refresh_tokens.family_id', 'users.username'])
           .where('refresh_tokens.token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
         if (row) await revokeFamily(trx, row.family_id, now)
-        return row?.user_id
+        return row?.username
       })
     },
 
