@@ -20,7 +20,7 @@ export const IssuerOptionsSchema = Type.Object({
   reloadInterval: Type.Number({ minimum: 0, default: 5, description: 'Seconds between looks at keyring.json; 0: never reload' }),
   rotationInterval: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds an active key signs before automatic rotation' })),
   discoveryMetadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
-    description: 'More members of the discovery documents (e.g. revocation_feed_endpoint); they never replace the standard ones'
+    description: 'More members of the discovery documents (e.g. revocation_feed_endpoint, or *_supported lists); they never replace issuer, jwks_uri or token_endpoint'
   }))
 })
 export type IssuerOptions = Static<typeof IssuerOptionsSchema>
@@ -65,7 +65,7 @@ export async function issuerPlugin (fastify: FastifyInstance, pluginOptions: Iss
   const signer = createTokenSigner(keyRing, options)
   const reloader = createKeyReloader({ ...options, keyStore, keyRing, loadedVersion: loaded.version, log: fastify.log, timing })
   fastify.decorate('issuer', {
-    keyRing, signAccessToken: signer.sign, reloadKeys: reloader.reload, rotateKeys: reloader.rotate, keyTiming: timing
+    keyRing, signAccessToken: signer.sign, signIdToken: signer.signIdToken, reloadKeys: reloader.reload, rotateKeys: reloader.rotate, keyTiming: timing
   })
   await fastify.register(wellKnownRoutes, { ...options, keyRing })
   fastify.addHook('onReady', async () => reloader.start())
@@ -77,6 +77,7 @@ declare module 'fastify' {
     issuer: {
       keyRing: ReturnType<typeof createKeyRing>
       signAccessToken: ReturnType<typeof createTokenSigner>['sign']
+      signIdToken: ReturnType<typeof createTokenSigner>['signIdToken']
       /** Reads the key store now; true when the ring changed. Polling calls it too. */
       reloadKeys: ReturnType<typeof createKeyReloader>['reload']
       /** Rotates the store's ring (refused while the next key is too young, unless forced), then reloads. */

@@ -52,6 +52,19 @@ export function createTokenSigner (keyRing: KeyRing, options: TokenSignerOptions
       const input = `${key.header}.${base64url(claims)}`
       const signature = await signOnThreadPool('sha256', Buffer.from(input), key.privateKey)
       return { accessToken: `${input}.${signature.toString('base64url')}`, expiresIn: options.accessTokenTtl }
+    },
+
+    /**
+     * Signs an OpenID Connect ID token (header typ JWT) with the same active key: `claims` (sub,
+     * aud, nonce, …) and the issuer's iss, iat and exp (`ttl` seconds from now).
+     */
+    async signIdToken (claims: Record<string, unknown>, ttl: number): Promise<string> {
+      const { kid, privatePem } = keyRing.activeKey()
+      const key = signingKey(kid, privatePem)
+      const iat = Math.floor(Date.now() / 1000)
+      const input = `${base64url({ alg: 'RS256', typ: 'JWT', kid })}.${base64url({ ...claims, iss: options.issuer, iat, exp: iat + ttl })}`
+      const signature = await signOnThreadPool('sha256', Buffer.from(input), key.privateKey)
+      return `${input}.${signature.toString('base64url')}`
     }
   }
 }

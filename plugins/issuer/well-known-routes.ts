@@ -7,7 +7,7 @@ export interface WellKnownOptions {
   issuer: string
   /** Seconds a verifier may cache the JWKS (Cache-Control max-age). */
   jwksMaxAge: number
-  /** More discovery members; the standard ones win over them. */
+  /** More discovery members (and the *_supported lists of the service's own grants); issuer, jwks_uri and token_endpoint win over them. */
   discoveryMetadata?: Record<string, unknown>
 }
 
@@ -29,15 +29,15 @@ const DiscoverySchema = Type.Object({
 export function discoveryDocument (issuer: string, extra: Record<string, unknown> = {}) {
   const base = issuer.replace(/\/+$/, '')
   return {
-    ...extra,
-    issuer,
-    jwks_uri: `${base}/.well-known/jwks.json`,
-    token_endpoint: `${base}/oauth/token`,
     grant_types_supported: ['client_credentials', 'refresh_token'],
     response_types_supported: [],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post']
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    ...extra,
+    issuer,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    token_endpoint: `${base}/oauth/token`
   }
 }
 

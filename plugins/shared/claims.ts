@@ -28,4 +28,4 @@ export const AccessTokenClaimsSchema = Type.Object({
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles' | 'auth_time'> & { aud?: string }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles' | 'auth_time'> & { aud?: string | string[] }

@@ -26,6 +26,13 @@ import { REVOCATIONS_PATH, revocationRoutes } from './routes/revocations.js'
 import type { RevocationFeedOptions } from './revocation-hub.js'
 import { sessionRoutes } from './routes/session.js'
 import type { RefreshLifetimes } from './store/refresh-tokens.js'
+import type { BrowserSessionLifetimes } from './store/sign-in.js'
+import { ATTEMPT_TTL } from './store/sign-in.js'
+import { createSignInCookies } from './sign-in/cookies.js'
+import { signInDiscovery } from './sign-in/discovery.js'
+import { signInRoutes } from './sign-in/routes.js'
+import { endSessionRoutes } from './sign-in/end-session.js'
+import { userinfoRoutes } from './sign-in/userinfo.js'
 import store from './store/index.js'
 import throttle from './throttle.js'
 
@@ -48,6 +55,10 @@ export interface AuthAppOptions {
   databasePool?: { poolMax: number, connectTimeout: number, statementTimeout: number }
   /** Seconds: a session's absolute lifetime, and how long a refresh token stays usable unused. */
   refreshTokens: RefreshLifetimes
+  /** How this service reaches itself over HTTP (the userinfo endpoint's verifier reads its JWKS and feed there); default: issuer. */
+  selfUrl?: string
+  /** Seconds: a browser session's (single sign-on) idle and absolute lifetimes; default 1 h and 12 h. */
+  browserSessions?: BrowserSessionLifetimes
   /** client_id and scope of the tokens a password login issues. */
   loginClientId: string
   loginScope: string
@@ -83,14 +94,16 @@ export async function buildApp (options: AuthAppOptions) {
   app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
+  const browserSessions = options.browserSessions ?? { idleTtl: 3600, absoluteTtl: 12 * 3600 }
   await app.register(store, {
     url: options.databaseUrl,
     ...options.databasePool,
     refreshTokens: options.refreshTokens,
+    browserSessions,
     accessTokenTtl: options.accessTokenTtl,
     auditRetentionDays: options.auditRetentionDays
   })
-  await registerLogin(app, options)
+  const cookieSecrets = await registerLogin(app, options)
   await app.register(issuer, {
     issuer: options.issuer,
     audience: options.audience,
@@ -99,14 +112,19 @@ export async function buildApp (options: AuthAppOptions) {
     jwksMaxAge: options.jwksMaxAge,
     reloadInterval: options.keysReloadInterval,
     ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval }),
-    discoveryMetadata: { revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}` }
+    discoveryMetadata: { revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}`, ...signInDiscovery(options.issuer) }
   })
-  const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope })
+  const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope, issuer: options.issuer, idTokenTtl: options.accessTokenTtl })
   await app.register(loginRoutes, { grants })
   await app.register(sessionRoutes, { grants })
   await app.register(passwordRoutes)
   const revokeAccessToken = createAccessTokenRevoker(app, { issuer: options.issuer, loginClientId: options.loginClientId })
   await app.register(oauthRoutes, { grants, revokeAccessToken })
+  const secure = options.issuer.startsWith('https:')
+  const cookies = createSignInCookies({ secure, secrets: cookieSecrets, sessionMaxAge: browserSessions.absoluteTtl, attemptMaxAge: ATTEMPT_TTL })
+  await app.register(signInRoutes, { issuer: options.issuer, cookies })
+  await app.register(endSessionRoutes, { issuer: options.issuer, cookies })
+  await app.register(userinfoRoutes, { issuer: options.issuer, selfUrl: options.selfUrl ?? options.issuer })
   await app.register(revocationRoutes, options.revocationFeed)
   await app.register(readinessRoutes, { checks: authReadinessChecks(app) })
   return app
@@ -121,6 +139,7 @@ async function registerLogin (app: FastifyInstance, options: AuthAppOptions) {
   await app.register(throttle, { ...throttleOptions, ...(options.redisUrl && { redisUrl: options.redisUrl }) })
   await app.register(loginUnlocks)
   await app.register(passwordLogin, { secrets, secure: options.issuer.startsWith('https:'), maxAge: deviceCookieMaxAge })
+  return secrets
 }
 
 export type AuthApp = Awaited<ReturnType<typeof buildApp>>

@@ -40,6 +40,12 @@ export const AuthEnvSchema = Type.Object({
   LOGIN_SCOPE: Type.String({ default: 'profile', description: '`scope` of tokens from /auth/login' }),
   REFRESH_TOKEN_TTL: Duration('30d', 'Absolute lifetime of a login session (its refresh tokens)'),
   REFRESH_TOKEN_IDLE_TTL: Duration('7d', 'A refresh token unused for this long expires'),
+  AUTH_SELF_URL: Type.Optional(Type.String({
+    pattern: '^https?://',
+    description: 'How this replica reaches itself (the userinfo endpoint checks tokens with the verifier plugin, which reads this service\'s JWKS and revocation feed there); unset: ISSUER_URL'
+  })),
+  BROWSER_SESSION_IDLE_TTL: Duration('1h', 'A browser session (single sign-on at the hosted login page) unused this long ends'),
+  BROWSER_SESSION_TTL: Duration('12h', 'A browser session ends this long after its sign-in, used or not'),
   LOGIN_MAX_PER_IP: Type.Integer({
     minimum: 1, default: 20, description: 'Failed logins per client address (IPv6: per /64) per window, whatever the username, from clients without a device cookie; then 429'
   }),
@@ -123,6 +129,14 @@ function revocationFeedOptions (env: AuthEnv): AuthAppOptions['revocationFeed'] 
 
 const MAX_COOKIE_AGE = 400 * 86400
 
+function browserSessionOptions (env: AuthEnv): NonNullable<AuthAppOptions['browserSessions']> {
+  const [idleTtl, absoluteTtl] = [durationSeconds(env.BROWSER_SESSION_IDLE_TTL), durationSeconds(env.BROWSER_SESSION_TTL)]
+  if (idleTtl < 60 || absoluteTtl < idleTtl || absoluteTtl > MAX_COOKIE_AGE) {
+    throw new Error('Invalid configuration: BROWSER_SESSION_IDLE_TTL must be at least 1m, and BROWSER_SESSION_TTL between BROWSER_SESSION_IDLE_TTL and 400d')
+  }
+  return { idleTtl, absoluteTtl }
+}
+
 function loginOptions (env: AuthEnv): AuthAppOptions['login'] {
   const deviceCookieMaxAge = durationSeconds(env.LOGIN_DEVICE_COOKIE_TTL)
   if (deviceCookieMaxAge < 1 || deviceCookieMaxAge > MAX_COOKIE_AGE) {
@@ -174,6 +188,8 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     },
     ...(env.REDIS_URL && { redisUrl: env.REDIS_URL }),
     refreshTokens: { absoluteTtl: durationSeconds(env.REFRESH_TOKEN_TTL), idleTtl: durationSeconds(env.REFRESH_TOKEN_IDLE_TTL) },
+    browserSessions: browserSessionOptions(env),
+    ...(env.AUTH_SELF_URL !== undefined && { selfUrl: env.AUTH_SELF_URL }),
     loginClientId: env.LOGIN_CLIENT_ID,
     loginScope: env.LOGIN_SCOPE,
     login: loginOptions(env),

@@ -13,7 +13,8 @@ export const TokenResponseSchema = Type.Object({
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
   refresh_token: Type.Optional(Type.String({ description: 'Opaque; single use: each refresh returns a new one' })),
-  scope: Type.Optional(Type.String())
+  scope: Type.Optional(Type.String()),
+  id_token: Type.Optional(Type.String({ description: 'OpenID Connect ID token (authorization_code with the openid scope)' }))
 })
 
 export const RefreshBodySchema = Type.Object({

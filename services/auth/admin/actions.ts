@@ -64,10 +64,12 @@ export function createAdminActions (store: Store) {
     },
 
     clients: {
-      /** The new client's secret (shown once, stored as a hash). */
-      async create (by: Actor, input: NewClient): Promise<{ clientSecret: string }> {
+      /** The new client's secret (shown once, stored as a hash); none for a public client. */
+      async create (by: Actor, input: NewClient): Promise<{ clientSecret: string | undefined }> {
         const { clientSecret } = await store.clients.create(input)
-        await audit(by, 'client.create', input.clientId, { scopes: input.scopes, audiences: input.audiences })
+        await audit(by, 'client.create', input.clientId, {
+          scopes: input.scopes, audiences: input.audiences, redirectUris: input.redirectUris ?? [], public: input.public === true
+        })
         return { clientSecret }
       },
       disable: async (by: Actor, clientId: string) => recorded(by, 'client.disable', clientId, await store.clientAdmin.disable(clientId)),

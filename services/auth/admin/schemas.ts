@@ -59,6 +59,8 @@ export const ClientSchema = Type.Object({
   name: Type.String(),
   scopes: Type.Array(Type.String()),
   audiences: Type.Array(Type.String()),
+  redirectUris: Type.Array(Type.String()),
+  public: Type.Boolean(),
   disabled: Type.Boolean(),
   createdAt: Type.String()
 })
@@ -68,10 +70,13 @@ export const NewClientBody = Type.Object({
   clientId: ClientId,
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   scopes: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 50 }),
-  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 20 }))
+  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 20 })),
+  redirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 20, description: 'Browser sign-in: where codes may be sent (exact match)' })),
+  postLogoutRedirectUris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 20 })),
+  public: Type.Optional(Type.Boolean({ description: 'A public client (single-page or native app): no secret, PKCE only; needs redirectUris' }))
 }, { additionalProperties: false })
 
-export const ClientSecret = Type.Object({ clientId: Type.String(), clientSecret: Type.String({ description: 'Shown once: only its hash is stored' }) })
+export const ClientSecret = Type.Object({ clientId: Type.String(), clientSecret: Type.Optional(Type.String({ description: 'Shown once: only its hash is stored (none for a public client)' })) })
 
 export const KeySchema = Type.Object({
   kid: Type.String(),

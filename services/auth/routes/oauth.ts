@@ -25,6 +25,9 @@ const TokenBodySchema = Type.Object({
   scope: Type.Optional(Type.String({ maxLength: 1024 })),
   audience: Type.Optional(Type.String({ maxLength: 256 })),
   refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+  code: Type.Optional(Type.String({ maxLength: 512 })),
+  redirect_uri: Type.Optional(Type.String({ maxLength: 2048 })),
+  code_verifier: Type.Optional(Type.String({ maxLength: 256 })),
   client_id: Type.Optional(Type.String({ maxLength: 128 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256 }))
 })
@@ -82,10 +85,18 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
   await fastify.register(formBody)
   fastify.setErrorHandler(oauthErrorHandler)
 
-  /** The authenticated client; undefined for a public client: no credentials, or the login client's id alone. */
+  /**
+   * The authenticated client, or a public browser client named by its client_id alone (PKCE
+   * proves it); undefined for the first-party login client: no credentials, or its id alone.
+   */
   async function authenticateClient (request: FastifyRequest, body: { client_id?: string, client_secret?: string }): Promise<Client | undefined> {
     const presented = presentedClient(request, body)
     if (!presented || (presented.id === grants.loginClientId && presented.secret === '')) return undefined
+    if (presented.secret === '') {
+      const client = await fastify.store.clients.find(presented.id)
+      if (client?.public !== 1) throw new OAuthError('invalid_client', 'Client authentication failed', 401)
+      return client
+    }
     const client = await fastify.store.clients.authenticate(presented.id, presented.secret)
     if (!client) throw new OAuthError('invalid_client', 'Client authentication failed', 401)
     return client
@@ -94,7 +105,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
   fastify.post('/oauth/token', {
     schema: {
       tags: ['oauth'],
-      summary: 'OAuth 2.0 token endpoint: client_credentials and refresh_token grants',
+      summary: 'OAuth 2.0 token endpoint: authorization_code (PKCE), client_credentials and refresh_token grants',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: TokenBodySchema,
       response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema, 503: OAuthErrorSchema }
@@ -104,18 +115,26 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
     // Authenticate first: a bad secret is invalid_client whatever else is wrong.
     const client = await authenticateClient(request, body)
     let result
-    if (body.grant_type === 'client_credentials') {
+    if (body.grant_type === 'authorization_code') {
+      if (!client) throw new OAuthError('invalid_client', 'authorization_code needs the client: its credentials, or client_id for a public client', 401)
+      if (body.code === undefined) throw new OAuthError('invalid_request', 'code is required')
+      result = await grants.authorizationCode(client, body.code, body.redirect_uri, body.code_verifier)
+    } else if (body.grant_type === 'client_credentials') {
       if (!client) throw new OAuthError('invalid_client', 'client_credentials needs client authentication', 401)
+      if (client.public === 1) throw new OAuthError('unauthorized_client', 'A public client cannot use client_credentials')
       result = await grants.clientCredentials(client, body.scope, body.audience)
     } else if (body.grant_type === 'refresh_token') {
       if (body.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
       result = await grants.refresh(body.refresh_token, client?.client_id ?? grants.loginClientId)
     } else {
-      throw new OAuthError('unsupported_grant_type', 'Supported: client_credentials, refresh_token')
+      throw new OAuthError('unsupported_grant_type', 'Supported: authorization_code, client_credentials, refresh_token')
     }
     if (!result.ok) {
       if (result.reason === 'invalid_scope') throw new OAuthError('invalid_scope', 'The scope asked for is not the client\'s')
       if (result.reason === 'invalid_target') throw new OAuthError('invalid_target', 'The audience asked for is not the client\'s')
+      if (result.reason === 'invalid_code') {
+        throw new OAuthError('invalid_grant', 'The code is not valid: unknown, expired, already used, or issued to another client, redirect_uri or code_challenge')
+      }
       throw new OAuthError('invalid_grant', 'The refresh token is not valid; log in again')
     }
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')

@@ -18,6 +18,8 @@ export interface ClientSummary {
   name: string
   scopes: string[]
   audiences: string[]
+  redirectUris: string[]
+  public: boolean
   disabled: boolean
   createdAt: string
 }
@@ -41,7 +43,7 @@ export function createClientAdmin (db: Kysely<Database>, revocations: Revocation
 
     /** Clients whose id starts with `search`, in id order, after `after`. */
     async list (query: { search?: string, after?: string, limit: number }): Promise<ClientSummary[]> {
-      let select = db.selectFrom('clients').select(['client_id', 'name', 'scopes', 'audiences', 'disabled', 'created_at'])
+      let select = db.selectFrom('clients').select(['client_id', 'name', 'scopes', 'audiences', 'redirect_uris', 'public', 'disabled', 'created_at'])
       if (query.search) {
         // The search's own % and _ are escaped: they match themselves, never widen it.
         const prefix = query.search.replace(/[\\%_]/g, (char) => `\\${char}`)
@@ -54,6 +56,8 @@ export function createClientAdmin (db: Kysely<Database>, revocations: Revocation
         name: row.name,
         scopes: row.scopes.split(' ').filter(Boolean),
         audiences: row.audiences.split(' ').filter(Boolean),
+        redirectUris: row.redirect_uris.split(' ').filter(Boolean),
+        public: row.public === 1,
         disabled: row.disabled === 1,
         createdAt: row.created_at
       }))

@@ -10,13 +10,17 @@ import { createClientRepository } from './clients.js'
 import { createLoginUnlockRepository } from './login-unlocks.js'
 import { createRefreshTokenRepository, type RefreshLifetimes } from './refresh-tokens.js'
 import { createRevocationRepository } from './revocations.js'
+import { createSignInRepository, type BrowserSessionLifetimes } from './sign-in.js'
 import { createUserAdmin } from './user-admin.js'
 import { createUserRepository } from './users.js'
 
 const PURGE_EVERY_MS = 3_600_000
+const DEFAULT_BROWSER_SESSIONS: BrowserSessionLifetimes = { idleTtl: 3600, absoluteTtl: 12 * 3600 }
 
 export interface StoreOptions extends DatabaseOptions {
   refreshTokens: RefreshLifetimes
+  /** Browser sessions (single sign-on); default 1 h idle, 12 h absolute. */
+  browserSessions?: BrowserSessionLifetimes
   /** Seconds an access token lives: how long a revocation, and an ended session, must be kept. */
   accessTokenTtl: number
 }
@@ -29,11 +33,13 @@ export interface StorePluginOptions extends StoreOptions {
 /** Every repository over one database (`db`, or a new one for `options`); the CLIs open it the same way. */
 export function createStore (options: StoreOptions, db = createDatabase(options)) {
   const revocations = createRevocationRepository(db, options)
+  const refreshTokens = createRefreshTokenRepository(db, options.refreshTokens, revocations)
   return {
     db,
     users: createUserRepository(db),
     userAdmin: createUserAdmin(db, revocations),
-    refreshTokens: createRefreshTokenRepository(db, options.refreshTokens, revocations),
+    refreshTokens,
+    signIn: createSignInRepository(db, options.browserSessions ?? DEFAULT_BROWSER_SESSIONS, refreshTokens, revocations),
     clients: createClientRepository(db),
     clientAdmin: createClientAdmin(db, revocations),
     revocations,
@@ -55,6 +61,7 @@ async function purgeExpired (store: Store, accessTokenTtl: number, auditRetentio
     sessions: await store.refreshTokens.purgeExpired(sessionsEndedBefore),
     revocations: await store.revocations.purgeExpired(),
     unlocks: await store.loginUnlocks.purgeExpired(),
+    signIn: await store.signIn.purgeExpired(),
     auditEvents: await store.audit.purgeOlderThan(new Date(Date.now() - auditRetentionDays * 86_400_000))
   }
 }
@@ -70,7 +77,7 @@ async function storePlugin (fastify: FastifyInstance, options: StorePluginOption
   // token is refused anyway and an expired revocation is no longer published.
   const purge = () => purgeExpired(store, options.accessTokenTtl, options.auditRetentionDays)
     .then((counts) => {
-      if (counts.sessions + counts.revocations + counts.unlocks + counts.auditEvents > 0) fastify.log.info(counts, 'expired sessions, revocations and audit events purged')
+      if (counts.sessions + counts.revocations + counts.unlocks + counts.signIn + counts.auditEvents > 0) fastify.log.info(counts, 'expired sessions, revocations and audit events purged')
     })
     .catch((err: Error) => fastify.log.warn({ err: err.message }, 'expired sessions and revocations not purged; next try in an hour'))
   const timer = setInterval(purge, PURGE_EVERY_MS).unref()

@@ -88,6 +88,50 @@ const migrations: Record<string, Migration> = {
         .execute()
     }
   },
+  '0006_sign_in': {
+    async up (db: Kysely<unknown>) {
+      // Browser clients: exact redirect URIs (space-separated), and public clients (no secret, PKCE only).
+      await db.schema.alterTable('clients').addColumn('redirect_uris', 'text', (col) => col.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('clients').addColumn('post_logout_redirect_uris', 'text', (col) => col.notNull().defaultTo('')).execute()
+      await db.schema.alterTable('clients').addColumn('public', 'integer', (col) => col.notNull().defaultTo(0)).execute()
+      await db.schema.createTable('browser_sessions')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('token_hash', 'text', (col) => col.notNull().unique())
+        .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('auth_time', 'integer', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('idle_expires_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute()
+      await db.schema.createIndex('browser_sessions_expires_at').on('browser_sessions').column('expires_at').execute()
+      // The refresh families a browser session opened: signing out there ends them too.
+      await db.schema.alterTable('refresh_families').addColumn('browser_session_id', 'text').execute()
+      await db.schema.createIndex('refresh_families_browser_session').on('refresh_families').column('browser_session_id').execute()
+      await db.schema.createTable('authorization_codes')
+        .addColumn('code_hash', 'text', (col) => col.primaryKey())
+        .addColumn('client_id', 'text', (col) => col.notNull())
+        .addColumn('redirect_uri', 'text', (col) => col.notNull())
+        .addColumn('code_challenge', 'text', (col) => col.notNull())
+        .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('scope', 'text', (col) => col.notNull())
+        .addColumn('nonce', 'text')
+        .addColumn('auth_time', 'integer', (col) => col.notNull())
+        .addColumn('browser_session_id', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .addColumn('consumed_at', 'text')
+        .addColumn('family_id', 'text')
+        .execute()
+      await db.schema.createIndex('authorization_codes_expires_at').on('authorization_codes').column('expires_at').execute()
+      await db.schema.createTable('sign_in_attempts')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('request', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'text', (col) => col.notNull())
+        .execute()
+      await db.schema.createIndex('sign_in_attempts_expires_at').on('sign_in_attempts').column('expires_at').execute()
+    }
+  },
   '0007_audit': {
     async up (db: Kysely<unknown>) {
       const postgres = db.getExecutor().adapter instanceof PostgresAdapter

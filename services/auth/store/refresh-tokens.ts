@@ -49,24 +49,47 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
     if (numUpdatedRows > 0n) await revocations.revokeSessions(trx, [familyId], now)
   }
 
+  async function open (trx: Transaction<Database>, session: Omit<Session, 'familyId'> & { browserSessionId?: string }, now: Date, withRefreshToken: boolean) {
+    const familyId = randomUUID()
+    const familyEnd = iso(plus(now, lifetimes.absoluteTtl))
+    await trx.insertInto('refresh_families').values({
+      id: familyId,
+      user_id: session.userId,
+      client_id: session.clientId,
+      scope: session.scope,
+      created_at: iso(now),
+      expires_at: familyEnd,
+      revoked_at: null,
+      browser_session_id: session.browserSessionId ?? null
+    }).execute()
+    return { sessionId: familyId, refreshToken: withRefreshToken ? await issue(trx, familyId, familyEnd, now) : undefined }
+  }
+
   return {
     /** Opens a family for a new login: its id (the `sid` of its access tokens) and first refresh token. */
     async start (session: Omit<Session, 'familyId'>, now = new Date()): Promise<{ sessionId: string, refreshToken: string }> {
-      const familyId = randomUUID()
-      const familyEnd = iso(plus(now, lifetimes.absoluteTtl))
       return db.transaction().execute(async (trx) => {
-        await trx.insertInto('refresh_families').values({
-          id: familyId,
-          user_id: session.userId,
-          client_id: session.clientId,
-          scope: session.scope,
-          created_at: iso(now),
-          expires_at: familyEnd,
-          revoked_at: null
-        }).execute()
-        return { sessionId: familyId, refreshToken: await issue(trx, familyId, familyEnd, now) }
+        const { sessionId, refreshToken } = await open(trx, session, now, true)
+        return { sessionId, refreshToken: refreshToken! }
       })
     },
+
+    /**
+     * Opens a family in `trx` for a browser sign-in's code: the refresh token only when asked
+     * (offline_access); the family exists either way, so that revoking it revokes its access tokens.
+     */
+    open,
+
+    /** Revokes, in `trx`, every family `browserSessionId` opened; publishes their sids. */
+    async revokeOpenedBy (trx: Transaction<Database>, browserSessionId: string, now = new Date()): Promise<number> {
+      const rows = await trx.updateTable('refresh_families').set({ revoked_at: iso(now) })
+        .where('browser_session_id', '=', browserSessionId).where('revoked_at', 'is', null).returning('id').execute()
+      await revocations.revokeSessions(trx, rows.map((row) => row.id), now)
+      return rows.length
+    },
+
+    /** Revokes, in `trx`, one family by id (a reused authorization code's); publishes its sid. */
+    revokeFamily,
 
     /** Marks `refreshToken` used and issues its successor, atomically; or says why not. */
     async rotate (refreshToken: string, now = new Date()): Promise<RotationOutcome> {

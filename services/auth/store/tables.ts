@@ -24,6 +24,8 @@ export interface RefreshFamiliesTable {
   /** Absolute end of the session, whatever the refreshes. */
   expires_at: string
   revoked_at: string | null
+  /** The browser session (sign-in) whose authorization code opened this family; null for /auth/login. */
+  browser_session_id: Generated<string | null>
 }
 
 export interface RefreshTokensTable {
@@ -51,6 +53,53 @@ export interface ClientsTable {
    */
   generation: string
   disabled: Generated<number>
+  /** Space-separated, each compared by exact string (RFC 9700 §2.1); empty: no browser sign-in. */
+  redirect_uris: Generated<string>
+  post_logout_redirect_uris: Generated<string>
+  /** 1: a public client (no secret; PKCE alone proves it); its loopback redirect URIs may change port. */
+  public: Generated<number>
+}
+
+/** A sign-in at the hosted page (single sign-on): the cookie holds a secret whose SHA-256 is token_hash; id is the ID token's sid. */
+export interface BrowserSessionsTable {
+  id: string
+  token_hash: string
+  user_id: string
+  /** Unix seconds of the password check (the ID token's auth_time). */
+  auth_time: number
+  created_at: string
+  /** Moved forward at each use, never past expires_at (absolute). */
+  idle_expires_at: string
+  expires_at: string
+}
+
+/** One authorization code (60 s, single use), stored as its SHA-256. */
+export interface AuthorizationCodesTable {
+  code_hash: string
+  client_id: string
+  redirect_uri: string
+  /** The S256 code_challenge. */
+  code_challenge: string
+  user_id: string
+  scope: string
+  nonce: string | null
+  auth_time: number
+  browser_session_id: string
+  created_at: string
+  expires_at: string
+  /** Set once, by the one redemption that wins. */
+  consumed_at: string | null
+  /** The refresh family the redemption opened: a second redemption revokes it. */
+  family_id: string | null
+}
+
+/** An authorization request waiting for the login form; the sign-in-attempt cookie holds the secret of token_hash. */
+export interface SignInAttemptsTable {
+  token_hash: string
+  /** The checked authorization request, JSON. */
+  request: string
+  created_at: string
+  expires_at: string
 }
 
 /**
@@ -109,5 +158,8 @@ export interface Database {
   signing_keys: SigningKeysTable
   revocations: RevocationsTable
   login_unlocks: LoginUnlocksTable
+  browser_sessions: BrowserSessionsTable
+  authorization_codes: AuthorizationCodesTable
+  sign_in_attempts: SignInAttemptsTable
   audit_events: AuditEventsTable
 }

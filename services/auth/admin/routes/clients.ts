@@ -35,13 +35,13 @@ export const clientRoutes: FastifyPluginAsyncTypebox<ClientRouteOptions> = async
 
   fastify.post('/api/clients', {
     config: { access: 'write' },
-    schema: { tags, summary: 'Register a confidential client (client_credentials); its secret is in the answer, once', body: NewClientBody, response: { 201: ClientSecret, 409: ErrorSchema, ...errors } }
+    schema: { tags, summary: 'Register a client: confidential (client_credentials, or browser sign-in with redirectUris; its secret is in the answer, once) or public (PKCE only)', body: NewClientBody, response: { 201: ClientSecret, 409: ErrorSchema, ...errors } }
   }, async (request, reply) => {
-    const { clientId, name, scopes, audiences } = request.body
+    const { clientId, name, audiences, ...rest } = request.body
     if (clientId === loginClientId) throw new ClientReservedError(clientId)
     if (await fastify.store.clientAdmin.exists(clientId)) throw new ClientExistsError()
-    const { clientSecret } = await actions.clients.create(request.admin, { clientId, name: name ?? clientId, scopes, audiences: audiences ?? [defaultAudience] })
-    return reply.code(201).header('cache-control', 'no-store').send({ clientId, clientSecret })
+    const { clientSecret } = await actions.clients.create(request.admin, { clientId, name: name ?? clientId, audiences: audiences ?? [defaultAudience], ...rest })
+    return reply.code(201).header('cache-control', 'no-store').send({ clientId, ...(clientSecret !== undefined && { clientSecret }) })
   })
 
   fastify.post('/api/clients/:clientId/disable', {
