@@ -79,6 +79,9 @@ export const AuthEnvSchema = Type.Object({
   }),
   ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the admin API and console (on ADMIN_HOST, never on AUTH_PORT)' }),
   ADMIN_HOST: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener; keep it private (loopback, or a network only operators reach)' }),
+  ADMIN_CONSOLE_URL: Type.Optional(Type.String({
+    pattern: '^https?://[^/]+$', description: 'Where browsers reach the admin console (its origin, no path); default http://127.0.0.1:ADMIN_PORT. Over https its cookies get `__Host-` names'
+  })),
   ADMIN_AUDIENCE: Type.String({ minLength: 1, default: 'ssot-admin', description: 'The `aud` an access token needs at the admin API' }),
   ADMIN_MAX_AUTH_AGE: Duration('5m', 'A destructive admin action needs a sign-in (`auth_time`) at most this old; else 401 ADMIN_REAUTH_REQUIRED'),
   AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 90, description: 'Days an audit event is kept; older ones are purged every hour' }),
@@ -210,6 +213,7 @@ export function adminAppOptions (env: AuthEnv, publicUrl: string): AdminAppOptio
     publicUrl,
     loginClientId: env.LOGIN_CLIENT_ID,
     defaultAudience: env.TOKEN_AUDIENCE,
+    consoleUrl: env.ADMIN_CONSOLE_URL ?? `http://127.0.0.1:${env.ADMIN_PORT}`,
     operations: operationsOptions(env)
   }
 }

@@ -3,6 +3,8 @@
 // public app's store, throttle and key ring, and trusts tokens through our own verifier, as any
 // resource server does: it reads this replica's JWKS and revocation feed over HTTP.
 import type { AddressInfo } from 'node:net'
+import cookie from '@fastify/cookie'
+import formBody from '@fastify/formbody'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import verifier from '../../../plugins/verifier/index.js'
@@ -15,6 +17,8 @@ import type { OperationsOptions } from '../../shared/operations-config.js'
 import type { AuthApp } from '../app.js'
 import { REVOCATIONS_PATH } from '../routes/revocations.js'
 import { createAdminActions } from './actions.js'
+import { ensureConsoleClient } from './console/client.js'
+import { consoleRedirectUri, consoleRoutes } from './console/routes.js'
 import { adminGuard } from './guard.js'
 import { clientRoutes } from './routes/clients.js'
 import { keysAndEventsRoutes } from './routes/keys-and-events.js'
@@ -32,6 +36,8 @@ export interface AdminAppOptions {
   /** LOGIN_CLIENT_ID and TOKEN_AUDIENCE (the default audience of a new client). */
   loginClientId: string
   defaultAudience: string
+  /** ADMIN_CONSOLE_URL: where browsers reach the console (its redirect URI and origin). */
+  consoleUrl: string
   operations: OperationsOptions
   logger?: FastifyServerOptions['logger']
 }
@@ -70,6 +76,13 @@ export async function buildAdminApp (auth: AuthApp, options: AdminAppOptions) {
   await app.register(userRoutes, { actions })
   await app.register(clientRoutes, { actions, loginClientId: options.loginClientId, defaultAudience: options.defaultAudience })
   await app.register(keysAndEventsRoutes, { actions })
+  // The console: forms and cookies, in a context of its own (its CSP, its hooks).
+  await ensureConsoleClient(auth.store, { redirectUri: consoleRedirectUri(options.consoleUrl), audience: options.audience })
+  await app.register(async (console) => {
+    await console.register(cookie)
+    await console.register(formBody)
+    await console.register(consoleRoutes, { issuer: options.issuer, publicUrl: base, consoleUrl: options.consoleUrl })
+  })
   return app
 }
 
