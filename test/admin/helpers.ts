@@ -3,17 +3,24 @@
 import type { Test } from 'tap'
 import { buildAdminApp, localUrl } from '../../services/auth/admin/app.js'
 import { adminAppOptions, loadAuthEnv } from '../../services/auth/config.js'
-import { addUser, type Env, type startAuth } from '../helper.js'
+import { addUser, reservePort, type Env, type startAuth } from '../helper.js'
 
 type AuthApp = Awaited<ReturnType<typeof startAuth>>
 
-/** The admin app of `auth` (which listens already) on a free loopback port; `url` is its address. */
-export async function startAdmin (t: Test, auth: AuthApp, env: Env = {}) {
+/** The admin app of `auth` (which listens already) on a free loopback port (or `port`); `url` is its address. */
+export async function startAdmin (t: Test, auth: AuthApp, env: Env = {}, port = 0) {
   const options = adminAppOptions(loadAuthEnv({ ISSUER_URL: auth.url, ...env }), localUrl(auth))
   const admin = await buildAdminApp(auth, options)
   t.teardown(() => admin.close())
-  const url = await admin.listen({ host: '127.0.0.1', port: 0 })
+  const url = await admin.listen({ host: '127.0.0.1', port })
   return Object.assign(admin, { url })
+}
+
+/** The admin app with its console at its own address (ADMIN_CONSOLE_URL), as a browser reaches it. */
+export async function startConsole (t: Test, auth: AuthApp, env: Env = {}) {
+  const { port, close } = await reservePort()
+  await close()
+  return startAdmin(t, auth, { ADMIN_CONSOLE_URL: `http://127.0.0.1:${port}`, ...env }, port)
 }
 
 export interface TokenClaims {

@@ -51,8 +51,10 @@ export async function consoleRoutes (fastify: FastifyInstance, options: ConsoleO
   const csp = CSP(new URL(options.issuer).origin)
   const cookieBase = { httpOnly: true, secure, path: '/' } as const
 
+  // Referrer-Policy same-origin, not no-referrer: under no-referrer a browser sends `Origin: null`
+  // with the console's own form posts, and the Origin check could not tell them apart.
   fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('content-security-policy', csp).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
+    reply.header('content-security-policy', csp).header('cache-control', 'no-store').header('referrer-policy', 'same-origin')
   })
 
   const htmlReply = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body)
@@ -92,6 +94,8 @@ export async function consoleRoutes (fastify: FastifyInstance, options: ConsoleO
   fastify.get(CSS_PATH, async (request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CSS))
   fastify.get(JS_PATH, async (request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(JS))
   fastify.get('/', async (request, reply) => reply.redirect('/console/users', 303))
+  // Browsers ask for it on every page: nothing, rather than a 404 in their console.
+  fastify.get('/favicon.ico', async (request, reply) => reply.code(204).send())
   fastify.get('/console', async (request, reply) => reply.redirect('/console/users', 303))
 
   // Sign-in: to the hosted page with a new state, nonce and PKCE verifier, remembered here.
