@@ -30,10 +30,10 @@ t.test('unknown users and clients are 404, with nothing recorded', async (t) => 
 t.test('clients page in client_id order', async (t) => {
   const { call } = await adminSetUp(t, startAuth)
   for (const clientId of ['c-1', 'c-2', 'c-3']) t.equal((await call('POST', '/api/clients', { clientId, scopes: ['a'], audiences: ['x'], name: clientId.toUpperCase() })).status, 201)
-  const first = await call('GET', '/api/clients?limit=2')
+  const first = await call('GET', '/api/clients?limit=2&search=c-')
   t.same(first.body.items.map((client: { clientId: string }) => client.clientId), ['c-1', 'c-2'])
   t.equal(first.body.next, 'c-2')
-  const second = await call('GET', `/api/clients?limit=2&after=${first.body.next}`)
+  const second = await call('GET', `/api/clients?limit=2&search=c-&after=${first.body.next}`)
   t.same(second.body.items.map((client: { clientId: string, name: string }) => [client.clientId, client.name]), [['c-3', 'C-3']])
   t.notOk('next' in second.body, 'the last page')
   t.equal((await call('GET', '/api/clients?limit=0')).status, 400)

@@ -177,7 +177,7 @@ export async function consoleRoutes (fastify: FastifyInstance, options: ConsoleO
     if (!action) return htmlReply(reply, messagePage('Unknown action', 'No such console action.'), 404)
     if (action.confirm && fields.confirmed !== 'yes') {
       const { _csrf: ignored, ...kept } = fields
-      return htmlReply(reply, confirmPage(session, request.params.op, action.confirm(fields), { ...kept, returnTo }))
+      return htmlReply(reply, confirmPage(session, request.params.op, action.confirm(fields), kept, returnTo))
     }
     const answer = await api(request, session, action.method, action.path(fields), action.body?.(fields))
     if (answer.status === 401) {

@@ -30,13 +30,13 @@ const PENDING_TTL_MS = 600_000
 
 export const randomToken = () => randomBytes(32).toString('base64url')
 
-/** A map that drops expired entries, and the oldest beyond MAX_ENTRIES. */
-function expiringMap<T extends { expiresAt: number }> () {
+/** A map that drops expired entries, and the oldest beyond `max`. */
+export function expiringMap<T extends { expiresAt: number }> (max = MAX_ENTRIES) {
   const entries = new Map<string, T>()
   return {
     add (value: T): string {
       const id = randomToken()
-      for (const [key, entry] of entries) if (entry.expiresAt <= Date.now() || entries.size >= MAX_ENTRIES) entries.delete(key); else break
+      for (const [key, entry] of entries) if (entry.expiresAt <= Date.now() || entries.size >= max) entries.delete(key); else break
       entries.set(id, value)
       return id
     },
