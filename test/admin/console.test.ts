@@ -3,6 +3,7 @@
 // sending the admin to sign in again, an ended session, sign-out.
 import t from 'tap'
 import type { Test } from 'tap'
+import { consoleCookieNames } from '../../services/auth/admin/console/routes.js'
 import { expiringMap } from '../../services/auth/admin/console/sessions.js'
 import { addUser, startAuth } from '../helper.js'
 import { browser, csrfOf, type Browser } from '../sign-in/helpers.js'
@@ -178,6 +179,14 @@ t.test('every console action, and the pages around them', async (t) => {
   t.equal(kim.status, 204)
   await fetch(`${auth.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'kim', password: 'kim chose one 1' }) })
   const [session] = (await auth.store.userAdmin.sessions('kim'))!
+  t.match((await b.get(`${admin.url}/console/users/kim`)).text, new RegExp(`first-party-login[\\s\\S]*name="sessionId" value="${session!.id}"`), 'kim\'s session, with its End button')
+  for (const [op, fields] of [['user-delete', { username: 'kim' }], ['user-password', { username: 'kim', password: 'p' }], ['user-sessions-revoke', { username: 'kim' }],
+    ['client-disable', { clientId: 'c' }], ['client-delete', { clientId: 'c' }], ['client-rotate', { clientId: 'c' }], ['keys-rotate', {}]] as const) {
+    const asked = await fetchPost(b, `${admin.url}/console/action/${op}`, { _csrf: token, ...fields }, { origin: admin.url })
+    t.match(asked.text, /name="confirmed" value="yes"/, `${op} asks first`)
+  }
+  t.match((await b.get(`${admin.url}/console/clients?search=ssot&after=a`)).text, /ssot-admin-console/)
+  t.match((await b.get(`${admin.url}/console/audit?target=kim&before=999999`)).text, /user\.create/)
   const steps: Array<[string, Record<string, string>, RegExp]> = [
     ['user-session-revoke', { username: 'kim', sessionId: session!.id }, /Session ended\./],
     ['user-sessions-revoke', { username: 'kim' }, /Every session of kim ended\./],
@@ -196,6 +205,14 @@ t.test('every console action, and the pages around them', async (t) => {
     t.match((await b.get(`${admin.url}${answer.location!}`)).text, said, op)
   }
   t.match((await b.get(`${admin.url}/console/keys`)).text, /retired/)
+  for (const path of ['/console/clients', '/console/keys', '/console/revocations', '/console/audit']) {
+    t.equal((await browser().get(`${admin.url}${path}`)).status, 303, `${path} signed out: to the sign-in`)
+  }
+  await auth.store.userAdmin.setRoles('root', [])
+  for (const path of ['/console/users', '/console/clients', '/console/revocations', '/console/audit', '/console/users/root']) {
+    t.equal((await b.get(`${admin.url}${path}`)).status, 403, `${path} without the role`)
+  }
+  await auth.store.userAdmin.setRoles('root', ['admin'])
   t.equal((await b.get(`${admin.url}/console/users/kim`)).status, 404, 'a user that is gone')
   t.equal((await act('user-enable', { username: 'kim', returnTo: '//evil.example/' })).location, '/console/users', 'only a console path to return to')
   t.equal((await fetchPost(b, `${admin.url}/console/action/user-enable`, { _csrf: '' }, {})).status, 403)
@@ -229,6 +246,9 @@ t.test('the console client is registered once, whoever registers it first', asyn
   const racing = { ...auth.store, clients: { ...auth.store.clients, create: async (input: Parameters<typeof create>[0]) => { await create(input); return create(input) } } }
   await ensureConsoleClient(racing as never, { redirectUri: 'http://127.0.0.1:1/console/callback', audience: 'ssot-admin' })
   t.ok(await auth.store.clientAdmin.exists('ssot-admin-console'))
+  await ensureConsoleClient(auth.store, { redirectUri: 'http://127.0.0.1:2/console/callback', audience: 'ssot-admin' })
+  t.match(await auth.store.clientAdmin.list({ search: 'ssot-admin-console', limit: 1 }), [{ redirectUris: ['http://127.0.0.1:2/console/callback'] }], 'a new start brings it up to date')
+  t.same(consoleCookieNames(true), { session: '__Host-ssot-admin', signIn: '__Host-ssot-admin-sign-in' }, 'over https: __Host- cookies')
   await auth.store.clientAdmin.remove('ssot-admin-console')
   await t.rejects(ensureConsoleClient(auth.store, { redirectUri: 'http://example.com/console/callback', audience: 'ssot-admin' }), 'a redirect URI the rules refuse')
 })

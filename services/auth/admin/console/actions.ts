@@ -12,8 +12,8 @@ export interface ConsoleAction {
   done: (fields: Fields) => string
 }
 
-const user = (fields: Fields) => `/api/users/${encodeURIComponent(fields.username ?? '')}`
-const client = (fields: Fields) => `/api/clients/${encodeURIComponent(fields.clientId ?? '')}`
+const user = (fields: Fields) => `/api/users/${encodeURIComponent(String(fields.username))}`
+const client = (fields: Fields) => `/api/clients/${encodeURIComponent(String(fields.clientId))}`
 const list = (text: string | undefined) => (text ?? '').split(/[\s,]+/).filter(Boolean)
 
 export const CONSOLE_ACTIONS: Record<string, ConsoleAction> = {
@@ -36,7 +36,7 @@ export const CONSOLE_ACTIONS: Record<string, ConsoleAction> = {
   'user-roles': { method: 'PUT', path: (f) => `${user(f)}/roles`, body: (f) => ({ roles: list(f.roles) }), done: (f) => `Roles of ${f.username} saved.` },
   'user-unlock': { method: 'POST', path: (f) => `${user(f)}/unlock`, done: (f) => `Login throttling of ${f.username} cleared.` },
   'user-sessions-revoke': { method: 'DELETE', path: (f) => `${user(f)}/sessions`, confirm: (f) => `End every session of ${f.username}?`, done: (f) => `Every session of ${f.username} ended.` },
-  'user-session-revoke': { method: 'DELETE', path: (f) => `${user(f)}/sessions/${encodeURIComponent(f.sessionId ?? '')}`, done: () => 'Session ended.' },
+  'user-session-revoke': { method: 'DELETE', path: (f) => `${user(f)}/sessions/${encodeURIComponent(String(f.sessionId))}`, done: () => 'Session ended.' },
   'client-create': {
     method: 'POST',
     path: () => '/api/clients',

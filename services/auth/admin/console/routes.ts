@@ -234,7 +234,8 @@ ${nextLink('/console/users', { search }, data.next)}
     const data = await load(request, reply, session, `/api/users/${encodeURIComponent(name)}/sessions`)
     if (!data) return reply
     const users = await api(request, session, 'GET', `/api/users?search=${encodeURIComponent(name)}&limit=1`)
-    const user = (users.body.items as Array<{ username: string, roles: string[] }>)[0]
+    // The first name from the prefix is the name itself (the sessions answer says the user exists).
+    const user = (users.body.items as Array<{ username: string, roles: string[] }>)[0]!
     const fields = { username: name, returnTo: here }
     return render(reply, session, name, 'users', html`<h1>${name}</h1>
 <p>${actionButton(session, 'user-unlock', 'Clear login throttling', fields)} ${actionButton(session, 'user-sessions-revoke', 'End every session', fields, true)}</p>
@@ -245,7 +246,7 @@ ${table(data.items as Array<{ id: string, clientId: string, scope: string, creat
 ])}
 <fieldset><legend>Roles</legend><form method="post" action="/console/action/user-roles"><input type="hidden" name="_csrf" value="${session.csrf}">
 <input type="hidden" name="username" value="${name}"><input type="hidden" name="returnTo" value="${here}">
-<input type="text" name="roles" value="${user?.roles.join(', ') ?? ''}"> <button type="submit">Save roles</button></form></fieldset>
+<input type="text" name="roles" value="${user.roles.join(', ')}"> <button type="submit">Save roles</button></form></fieldset>
 <fieldset><legend>New password</legend><form method="post" action="/console/action/user-password"><input type="hidden" name="_csrf" value="${session.csrf}">
 <input type="hidden" name="username" value="${name}"><input type="hidden" name="returnTo" value="${here}">
 <input type="password" name="password" required minlength="8" autocomplete="new-password">
