@@ -173,6 +173,13 @@ t.test('every console action, and the pages around them', async (t) => {
     fetchPost(b, `${admin.url}/console/action/${op}`, { _csrf: token, confirmed: 'yes', returnTo: '/console/users/kim', ...fields }, { origin: admin.url })
   await act('user-create', { username: 'kim', password: 'kim password 12', temporary: 'on' })
   t.match((await b.get(`${admin.url}/console/users`)).text, /must change password/)
+  // The hosted page does not sign kim in with the temporary password, and says what to do.
+  const other = browser()
+  await other.get((await other.get(`${admin.url}/console/login`)).location!)
+  const form = await other.get(`${auth.url}/sign-in`)
+  const temporary = await other.post(`${auth.url}/sign-in`, { username: 'kim', password: 'kim password 12', csrf_token: csrfOf(form.text) })
+  t.equal(temporary.status, 403)
+  t.match(temporary.text, /An administrator set this password for you: change it first/)
   const kim = await fetch(`${auth.url}/auth/password`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'kim', password: 'kim password 12', new_password: 'kim chose one 1' })
   })
