@@ -23,9 +23,12 @@ export const AccessTokenClaimsSchema = Type.Object({
   roles: Type.Optional(Type.Array(Type.String())),
   // RFC 9449 §6.1: a token bound to a DPoP key names its RFC 7638 thumbprint. Another confirmation
   // method (mTLS's x5t#S256) is one no verifier here can check, so a cnf without jkt is refused.
-  cnf: Type.Optional(Type.Object({ jkt: Type.String({ minLength: 1 }) }))
+  cnf: Type.Optional(Type.Object({ jkt: Type.String({ minLength: 1 }) })),
+  // When the user last proved who they are (unix seconds, RFC 9068 §2.2.1): the admin API asks for
+  // a recent one before destructive actions.
+  auth_time: Type.Optional(Type.Integer())
 })
 export type AccessTokenClaims = Static<typeof AccessTokenClaimsSchema>
 
 /** Claims the issuer is asked to put in a token; it adds iss, exp, iat, jti, and aud unless given. */
-export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles' | 'cnf'> & { aud?: string | string[] }
+export type TokenSubject = Pick<AccessTokenClaims, 'sub' | 'client_id' | 'scope' | 'username' | 'sid' | 'roles' | 'cnf' | 'auth_time'> & { aud?: string | string[] }

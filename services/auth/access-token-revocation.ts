@@ -16,6 +16,8 @@ export function looksLikeAccessToken (token: string): boolean {
 }
 
 interface RevocableClaims {
+  /** The username of a user's token, else its sub (for the audit trail). */
+  subject: string
   jti: string
   exp: number
   client_id: string
@@ -34,9 +36,9 @@ export function createAccessTokenRevoker (fastify: FastifyInstance, options: { i
       const publicKey = createPublicKey({ key: { ...key.publicJwk }, format: 'jwk' })
       if (!verify('sha256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url'))) return undefined
       const claims = decode(payload)
-      const { iss, jti, exp, client_id: clientId } = claims
+      const { iss, sub, username, jti, exp, client_id: clientId } = claims
       if (iss !== options.issuer || typeof jti !== 'string' || !Number.isInteger(exp) || typeof clientId !== 'string') return undefined
-      return { jti, exp: exp as number, client_id: clientId }
+      return { subject: String(username ?? sub), jti, exp: exp as number, client_id: clientId }
     } catch {
       // Not JSON, not a JWK the ring could hold: not one of our tokens.
       return undefined
@@ -46,13 +48,15 @@ export function createAccessTokenRevoker (fastify: FastifyInstance, options: { i
   /**
    * Revokes `token` if this issuer signed it, it has not expired, and it belongs to `client` (the
    * authenticated client; unauthenticated, the first-party login client whose tokens browsers hold).
+   * Returns the token's username (its sub for a client's token) when it was revoked, for the audit trail.
    */
-  return async function revokeAccessToken (token: string, client: Client | undefined): Promise<void> {
+  return async function revokeAccessToken (token: string, client: Client | undefined): Promise<string | undefined> {
     const claims = verifiedClaims(token)
-    if (!claims || claims.exp <= Date.now() / 1000) return
-    if (claims.client_id !== (client?.client_id ?? options.loginClientId)) return
+    if (!claims || claims.exp <= Date.now() / 1000) return undefined
+    if (claims.client_id !== (client?.client_id ?? options.loginClientId)) return undefined
     const { revocations } = fastify.store
     await revocations.transaction((trx) => revocations.revokeToken(trx, claims.jti, claims.exp))
+    return claims.subject
   }
 }
 

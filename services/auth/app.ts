@@ -22,6 +22,7 @@ import loginUnlocks from './login-unlocks.js'
 import passwordLogin from './password-login.js'
 import { loginRoutes } from './routes/login.js'
 import { oauthRoutes } from './routes/oauth.js'
+import { passwordRoutes } from './routes/password.js'
 import { oauthAwareErrorBody } from './routes/oauth-error-body.js'
 import { REVOCATIONS_PATH, revocationRoutes } from './routes/revocations.js'
 import type { RevocationFeedOptions } from './revocation-hub.js'
@@ -72,6 +73,8 @@ export interface AuthAppOptions {
   logger?: FastifyServerOptions['logger']
   /** Proxies and load shedding (from the environment: `operationsOptions`). */
   operations: OperationsOptions
+  /** Days an audit event is kept (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number
   /** Milliseconds between polls of the revocations table, and between keep-alives on each stream. */
   revocationFeed: RevocationFeedOptions
   /** DPoP proofs at the token-issuing routes: seconds a proof is accepted after its iat, and the nonce secret (unset: no nonces). */
@@ -96,7 +99,14 @@ export async function buildApp (options: AuthAppOptions) {
   app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
   const browserSessions = options.browserSessions ?? { idleTtl: 3600, absoluteTtl: 12 * 3600 }
-  await app.register(store, { url: options.databaseUrl, ...options.databasePool, refreshTokens: options.refreshTokens, browserSessions, accessTokenTtl: options.accessTokenTtl })
+  await app.register(store, {
+    url: options.databaseUrl,
+    ...options.databasePool,
+    refreshTokens: options.refreshTokens,
+    browserSessions,
+    accessTokenTtl: options.accessTokenTtl,
+    auditRetentionDays: options.auditRetentionDays
+  })
   const cookieSecrets = await registerLogin(app, options)
   await app.register(issuer, {
     issuer: options.issuer,
@@ -122,6 +132,7 @@ export async function buildApp (options: AuthAppOptions) {
   const grants = createGrants(app, { loginClientId: options.loginClientId, loginScope: options.loginScope, issuer: options.issuer, idTokenTtl: options.accessTokenTtl })
   await app.register(loginRoutes, { grants })
   await app.register(sessionRoutes, { grants })
+  await app.register(passwordRoutes)
   const revokeAccessToken = createAccessTokenRevoker(app, { issuer: options.issuer, loginClientId: options.loginClientId })
   await app.register(oauthRoutes, { grants, revokeAccessToken })
   const secure = options.issuer.startsWith('https:')

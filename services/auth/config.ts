@@ -4,6 +4,7 @@ import { DEFAULT_AUDIENCE, Duration, DURATION_PATTERN, durationSeconds, loadEnv,
 import { OperationsEnvProperties, operationsOptions } from '../shared/operations-config.js'
 import { keyTiming } from '../../plugins/issuer/key-timing.js'
 import type { AuthAppOptions } from './app.js'
+import type { AdminAppOptions } from './admin/app.js'
 import { FEED_STREAM_LIMITS } from './stream-limits.js'
 import { parseEncryptionKey } from './store/key-encryption.js'
 
@@ -84,6 +85,14 @@ export const AuthEnvSchema = Type.Object({
     description: 'Unset: no DPoP nonces. Set: every DPoP proof sent to a token-issuing route must carry a server nonce (RFC 9449 §8) derived from this secret and the time; ' +
       'the same secret on every replica (`openssl rand -base64 32`), nothing else shared'
   })),
+  ADMIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002, description: 'Port of the admin API and console (on ADMIN_HOST, never on AUTH_PORT)' }),
+  ADMIN_HOST: Type.String({ default: '127.0.0.1', description: 'Address of the admin listener; keep it private (loopback, or a network only operators reach)' }),
+  ADMIN_CONSOLE_URL: Type.Optional(Type.String({
+    pattern: '^https?://[^/]+$', description: 'Where browsers reach the admin console (its origin, no path); default http://127.0.0.1:ADMIN_PORT. Over https its cookies get `__Host-` names'
+  })),
+  ADMIN_AUDIENCE: Type.String({ minLength: 1, default: 'ssot-admin', description: 'The `aud` an access token needs at the admin API' }),
+  ADMIN_MAX_AUTH_AGE: Duration('5m', 'A destructive admin action needs a sign-in (`auth_time`) at most this old; else 401 ADMIN_REAUTH_REQUIRED'),
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 90, description: 'Days an audit event is kept; older ones are purged every hour' }),
   DEMO_USERNAME: Type.Optional(Type.String({
     minLength: 1, description: 'With DEMO_PASSWORD: a user created at start if missing (`npm run dev`: testuser / password)'
   })),
@@ -197,8 +206,23 @@ export function authAppOptions (env: AuthEnv): AuthAppOptions {
     login: loginOptions(env),
     ...(env.COOKIE_SECRET ? { cookieSecrets: cookieSecrets(env.COOKIE_SECRET) } : {}),
     revocationFeed: revocationFeedOptions(env),
-    dpop: { maxAge: env.DPOP_MAX_AGE_SECONDS, ...(env.DPOP_NONCE_SECRET !== undefined && { nonceSecret: env.DPOP_NONCE_SECRET }) }
+    dpop: { maxAge: env.DPOP_MAX_AGE_SECONDS, ...(env.DPOP_NONCE_SECRET !== undefined && { nonceSecret: env.DPOP_NONCE_SECRET }) },
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS
   }
   checkRotationInterval(options)
   return options
+}
+
+/** What buildAdminApp needs; `publicUrl`: the public listener of this replica, as this process reaches it. */
+export function adminAppOptions (env: AuthEnv, publicUrl: string): AdminAppOptions {
+  return {
+    issuer: env.ISSUER_URL,
+    audience: env.ADMIN_AUDIENCE,
+    maxAuthAge: durationSeconds(env.ADMIN_MAX_AUTH_AGE),
+    publicUrl,
+    loginClientId: env.LOGIN_CLIENT_ID,
+    defaultAudience: env.TOKEN_AUDIENCE,
+    consoleUrl: env.ADMIN_CONSOLE_URL ?? `http://127.0.0.1:${env.ADMIN_PORT}`,
+    operations: operationsOptions(env)
+  }
 }

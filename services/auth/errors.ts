@@ -19,3 +19,5 @@ export const InvalidDpopProofError = createError<[string]>('AUTH_INVALID_DPOP_PR
 export const UseDpopNonceError = createError('AUTH_USE_DPOP_NONCE', 'use_dpop_nonce: send a DPoP proof with the nonce in the DPoP-Nonce header', 400)
 /** The DPoP replay cache (Redis) does not answer: a proof can be neither accepted nor refused. */
 export const DpopReplayUnavailableError = createError('AUTH_DPOP_REPLAY_UNAVAILABLE', 'DPoP proofs cannot be checked for replay right now; retry shortly', 503)
+/** The password is right but temporary (set by an admin): change it first, with POST /auth/password. */
+export const PasswordChangeRequiredError = createError('AUTH_PASSWORD_CHANGE_REQUIRED', 'This password was set by an administrator and must be changed first (POST /auth/password)', 403)

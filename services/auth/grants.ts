@@ -52,10 +52,19 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
   const { issuer, store } = fastify
 
   /** `sessionId` (the refresh family) is the token's `sid`: revoking the session revokes the token. */
-  function userAccessToken (user: User, clientId: string, scope: string, sessionId: string, jkt: string | undefined, aud?: string | string[]) {
+  function userAccessToken (user: User, clientId: string, scope: string, sessionId: string, jkt: string | undefined, aud?: string | string[], authTime?: number) {
     const roles = scopesOf(user.roles)
     return issuer.signAccessToken({
-      sub: user.id, client_id: clientId, scope, username: user.username, sid: sessionId, ...(roles.length > 0 && { roles }), ...(aud && { aud }), ...bound(jkt).claims
+      sub: user.id,
+      client_id: clientId,
+      scope,
+      username: user.username,
+      sid: sessionId,
+      ...(roles.length > 0 && { roles }),
+      ...(aud && { aud }),
+      // When the user signed in (RFC 9068 §2.2.1): the admin API wants a recent one for destructive actions.
+      ...(authTime !== undefined && { auth_time: authTime }),
+      ...bound(jkt).claims
     })
   }
 
@@ -129,7 +138,7 @@ export function createGrants (fastify: FastifyInstance, options: GrantOptions) {
       const { code: row, familyId, refreshToken } = redemption
       const user = await store.users.findById(row.user_id)
       if (!user || user.disabled) return { ok: false, reason: 'invalid_code' }
-      const { accessToken, expiresIn } = await userAccessToken(user, client.client_id, row.scope, familyId, jkt, browserAudience(client, row.scope))
+      const { accessToken, expiresIn } = await userAccessToken(user, client.client_id, row.scope, familyId, jkt, browserAudience(client, row.scope), row.auth_time)
       const idToken = scopesOf(row.scope).includes('openid')
         ? await issuer.signIdToken({
           sub: user.id,

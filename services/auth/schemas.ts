@@ -22,3 +22,6 @@ export const RefreshBodySchema = Type.Object({
 }, { additionalProperties: false })
 export type RefreshBody = Static<typeof RefreshBodySchema>
 export type TokenResponse = Static<typeof TokenResponseSchema>
+
+/** A password a person chooses or an admin sets (the rule of `npm run user:add`). */
+export const NewPasswordSchema = Type.String({ minLength: 8, maxLength: 256, description: '8 to 256 characters' })

@@ -3,7 +3,8 @@ import { loggerOptions } from '../shared/config.js'
 import { devMode, listenWithGrace, loadDotEnv, runOrExit } from '../shared/server.js'
 import { ensureUser } from './accounts.js'
 import { buildApp } from './app.js'
-import { authAppOptions, COOKIE_SECRET_MISSING, loadAuthEnv } from './config.js'
+import { buildAdminApp, localUrl } from './admin/app.js'
+import { adminAppOptions, authAppOptions, COOKIE_SECRET_MISSING, loadAuthEnv } from './config.js'
 import { ensureExampleWebApp } from './dev-clients.js'
 import { openKeyRing } from './key-ring.js'
 
@@ -34,4 +35,8 @@ await runOrExit(async () => {
     if (example !== 'present') app.log.info(`example web app client ${example} (secret in data/example-web-app.json): run \`npm run dev:web\` and open http://127.0.0.1:3005`)
   }
   await listenWithGrace(app, env.HOST, env.AUTH_PORT)
+  // The admin API and console: a listener of their own, closed before the store they share.
+  const admin = await buildAdminApp(app, { ...adminAppOptions(env, localUrl(app)), logger: loggerOptions(env.LOG_LEVEL, devMode) })
+  app.addHook('preClose', () => admin.close())
+  await admin.listen({ host: env.ADMIN_HOST, port: env.ADMIN_PORT })
 })

@@ -95,7 +95,7 @@ t.test('a restarted service purges sessions that ended while it was down', async
   const { lines, logger } = captureLogs('info')
   const second = await buildAuth(t, { DATABASE_URL: `sqlite:${join(testDir(t), 'auth.sqlite')}`, KEYS_DIR: first.keysDir }, { logger })
   await second.ready()
-  t.match(lines.filter((line) => line.msg === 'expired sessions and revocations purged'), [{ sessions: 1, revocations: 0, unlocks: 0 }])
+  t.match(lines.filter((line) => line.msg.endsWith('purged')), [{ msg: 'expired sessions, revocations and audit events purged', sessions: 1, revocations: 0, unlocks: 0 }])
   t.equal((await second.store.db.selectFrom('refresh_families').selectAll().execute()).length, 0)
 })
 

@@ -10,6 +10,7 @@ import { loadDotEnv, runOrExit } from '../../shared/server.js'
 import { loadAuthEnv, type AuthEnv } from '../config.js'
 import { openExistingDatabase } from '../store/database.js'
 import { createStore, type Store } from '../store/index.js'
+import { cliActor, createAdminActions, type Actor, type AdminActions } from '../admin/actions.js'
 
 /** The one positional argument; exits 2 with `usage` otherwise, or with `problem`'s answer when it is not a valid name. */
 function nameArgument (usage: string, problem: (name: string) => string | undefined): string {
@@ -33,20 +34,25 @@ export function exitWith (code: number, message: string): never {
 
 /** The store of DATABASE_URL, which must exist; the caller destroys `store.db`. */
 export async function openExistingStore (env: AuthEnv): Promise<Store> {
-  const options = {
+  const options = storeOptions(env)
+  return createStore(options, await openExistingDatabase(options))
+}
+
+/** The store settings of the environment (DATABASE_URL and the lifetimes). */
+export function storeOptions (env: AuthEnv) {
+  return {
     url: env.DATABASE_URL,
     accessTokenTtl: durationSeconds(env.ACCESS_TOKEN_TTL),
     refreshTokens: { absoluteTtl: durationSeconds(env.REFRESH_TOKEN_TTL), idleTtl: durationSeconds(env.REFRESH_TOKEN_IDLE_TTL) }
   }
-  return createStore(options, await openExistingDatabase(options))
 }
 
 export interface AdminCommand {
   usage: string
   /** Why the argument cannot be what the command works on (usernameProblem, clientIdProblem), or undefined. */
   problem: (name: string) => string | undefined
-  /** Runs on the named user or client; returns the exit code. */
-  action: (store: Store, name: string, env: AuthEnv) => Promise<number>
+  /** Runs on the named user or client, through `admin` (the admin API's actions, recorded in the audit trail as `by`); returns the exit code. */
+  action: (store: Store, name: string, env: AuthEnv, admin: { actions: AdminActions, by: Actor }) => Promise<number>
 }
 
 export async function runAdminCommand ({ usage, problem, action }: AdminCommand): Promise<void> {
@@ -56,7 +62,7 @@ export async function runAdminCommand ({ usage, problem, action }: AdminCommand)
     const env = loadAuthEnv(process.env)
     const store = await openExistingStore(env)
     try {
-      process.exitCode = await action(store, name, env)
+      process.exitCode = await action(store, name, env, { actions: createAdminActions(store), by: await cliActor() })
     } finally {
       await store.db.destroy()
     }

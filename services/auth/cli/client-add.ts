@@ -5,8 +5,11 @@
 import { parseArgs } from 'node:util'
 import { loadDotEnv } from '../../shared/server.js'
 import { loadAuthEnv } from '../config.js'
-import { audiencesProblem, clientIdProblem, createClientRepository, redirectUrisProblem, scopesProblem } from '../store/clients.js'
+import { cliActor, createAdminActions } from '../admin/actions.js'
+import { audiencesProblem, clientIdProblem, redirectUrisProblem, scopesProblem } from '../store/clients.js'
 import { createDatabase } from '../store/database.js'
+import { createStore } from '../store/index.js'
+import { storeOptions } from './admin.js'
 import { migrateToLatest } from '../store/migrations.js'
 
 const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean)
@@ -55,8 +58,8 @@ if (problem) {
 const db = createDatabase({ url: env.DATABASE_URL })
 try {
   await migrateToLatest(db)
-  const clients = createClientRepository(db)
-  const { clientSecret } = await clients.create({
+  const store = createStore(storeOptions(env), db)
+  const { clientSecret } = await createAdminActions(store).clients.create(await cliActor(), {
     clientId,
     name: values.name ?? clientId,
     scopes,

@@ -6,8 +6,8 @@ import { clientIdProblem } from '../store/clients.js'
 await runAdminCommand({
   usage: 'npm run client:disable -- <client_id>',
   problem: clientIdProblem,
-  action: async (store, clientId) => {
-    const change = await store.clientAdmin.disable(clientId)
+  action: async (_store, clientId, env, { actions, by }) => {
+    const change = await actions.clients.disable(by, clientId)
     if (change === 'unknown') return notFound(`client ${clientId}`)
     console.log(change === 'done' ? `Client ${clientId} disabled; its tokens are revoked.` : `Client ${clientId} is already disabled; nothing changed.`)
     return 0

@@ -6,8 +6,8 @@ import { clientIdProblem } from '../store/clients.js'
 await runAdminCommand({
   usage: 'npm run client:enable -- <client_id>',
   problem: clientIdProblem,
-  action: async (store, clientId) => {
-    const change = await store.clientAdmin.enable(clientId)
+  action: async (_store, clientId, env, { actions, by }) => {
+    const change = await actions.clients.enable(by, clientId)
     if (change === 'unknown') return notFound(`client ${clientId}`)
     console.log(change === 'done' ? `Client ${clientId} enabled.` : `Client ${clientId} is already enabled; nothing changed.`)
     return 0

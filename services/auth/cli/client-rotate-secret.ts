@@ -6,8 +6,8 @@ import { clientIdProblem } from '../store/clients.js'
 await runAdminCommand({
   usage: 'npm run client:rotate-secret -- <client_id>',
   problem: clientIdProblem,
-  action: async (store, clientId) => {
-    const rotated = await store.clientAdmin.rotateSecret(clientId)
+  action: async (_store, clientId, env, { actions, by }) => {
+    const rotated = await actions.clients.rotateSecret(by, clientId)
     if (!rotated) return notFound(`client ${clientId}`)
     console.log(`Client ${clientId}: new secret; the old one no longer works and its tokens are revoked. The new secret (shown once, store it now):\n${rotated.clientSecret}`)
     return 0

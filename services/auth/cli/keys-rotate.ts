@@ -8,16 +8,22 @@ import { keyTiming } from '../../../plugins/issuer/key-timing.js'
 import { loadDotEnv, runOrExit } from '../../shared/server.js'
 import { authAppOptions, loadAuthEnv } from '../config.js'
 import { openKeyRing } from '../key-ring.js'
+import { cliActor, createAdminActions } from '../admin/actions.js'
+import { openExistingStore } from './admin.js'
 
 await runOrExit(async () => {
   loadDotEnv()
-  const options = authAppOptions(loadAuthEnv(process.env))
+  const env = loadAuthEnv(process.env)
+  const options = authAppOptions(env)
   const timing = keyTiming({ ...options, reloadInterval: options.keysReloadInterval })
   const force = process.argv.includes('--force')
   const ring = await openKeyRing(options, true)
+  // The rotation is recorded in the audit trail of the database, when there is one.
+  const store = await openExistingStore(env).catch(() => undefined)
   let result
   try {
-    result = await ring.rotate({ ...timing, force })
+    const rotate = () => ring.rotate({ ...timing, force })
+    result = store ? await createAdminActions(store).keys.rotate(await cliActor(), rotate, force) : await rotate()
   } catch (err) {
     if (!(err instanceof NextKeyTooYoungError)) throw err
     console.error(`Not rotated: ${err.message} (--force).`)
@@ -25,6 +31,7 @@ await runOrExit(async () => {
     return
   } finally {
     await ring.close()
+    await store?.db.destroy()
   }
   const { active, retired, next, pruned } = result
   console.log(`Rotated the key ring in ${ring.where}:`)
@@ -32,6 +39,7 @@ await runOrExit(async () => {
   console.log(`  retired ${retired.kid}  still published for ${timing.retireWindow} s, so its tokens keep verifying`)
   console.log(`  next    ${next.kid}  published now, may be promoted in ${timing.minNextAge} s`)
   for (const kid of pruned) console.log(`  removed ${kid}  (its window had passed)`)
+  if (!store) console.log('Not recorded in the audit trail: the database of DATABASE_URL does not exist yet.')
   if (force) console.log('Forced: verifiers that cached the JWKS before the next key appeared will need to refetch it.')
   console.log('A running auth service picks this up within KEYS_RELOAD_INTERVAL, without a restart.')
 })

@@ -6,8 +6,8 @@ import { usernameProblem } from '../store/users.js'
 await runAdminCommand({
   usage: 'npm run sessions:revoke -- <username>',
   problem: usernameProblem,
-  action: async (store, username) => {
-    const result = await store.userAdmin.revokeSessions(username)
+  action: async (_store, username, env, { actions, by }) => {
+    const result = await actions.users.revokeSessions(by, username)
     if (!result) return notFound(`user ${username}`)
     console.log(`${sessions(result.sessions)} of ${username} revoked.`)
     return 0

@@ -1,14 +1,16 @@
-// npm run user:add -- <username> [--roles admin,editor]
+// npm run user:add -- <username> [--roles admin,editor] [--role admin]…
 // The password is read from stdin (piped) or typed at a hidden prompt, never from argv, where
 // it would sit in the shell history and in every `ps` listing.
 import { parseArgs } from 'node:util'
 import { createInterface } from 'node:readline'
 import { loadDotEnv } from '../../shared/server.js'
-import { ensureUser } from '../accounts.js'
+import { cliActor, createAdminActions } from '../admin/actions.js'
 import { loadAuthEnv } from '../config.js'
 import { createDatabase } from '../store/database.js'
+import { createStore } from '../store/index.js'
+import { storeOptions } from './admin.js'
 import { migrateToLatest } from '../store/migrations.js'
-import { createUserRepository, usernameProblem } from '../store/users.js'
+import { usernameProblem } from '../store/users.js'
 
 async function readPassword (): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -26,10 +28,10 @@ async function readPassword (): Promise<string> {
   return password
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { roles: { type: 'string', default: '' } } })
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { roles: { type: 'string', default: '' }, role: { type: 'string', multiple: true, default: [] } } })
 const username = positionals[0]
 if (!username || positionals.length > 1) {
-  console.error('usage: npm run user:add -- <username> [--roles admin,editor]   (password on stdin or at the prompt)')
+  console.error('usage: npm run user:add -- <username> [--roles admin,editor] [--role admin]…   (password on stdin or at the prompt)')
   process.exit(2)
 }
 // The rule POST /auth/login applies: a name it would refuse could never log in.
@@ -49,8 +51,9 @@ if (password.length < 8 || password.length > 256) {
 const db = createDatabase({ url: env.DATABASE_URL })
 try {
   await migrateToLatest(db)
-  const roles = values.roles.split(',').map((role) => role.trim()).filter(Boolean)
-  const { created } = await ensureUser(createUserRepository(db), username, password, roles)
+  const roles = [...values.roles.split(','), ...values.role].map((role) => role.trim()).filter(Boolean)
+  const store = createStore(storeOptions(env), db)
+  const created = await createAdminActions(store).users.create(await cliActor(), { username, password, roles, temporary: false })
   console.log(created ? `User ${username} created.` : `User ${username} already exists; nothing changed.`)
   process.exitCode = created ? 0 : 1
 } finally {

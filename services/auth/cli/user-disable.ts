@@ -6,8 +6,8 @@ import { usernameProblem } from '../store/users.js'
 await runAdminCommand({
   usage: 'npm run user:disable -- <username>',
   problem: usernameProblem,
-  action: async (store, username) => {
-    const result = await store.userAdmin.disable(username)
+  action: async (_store, username, env, { actions, by }) => {
+    const result = await actions.users.disable(by, username)
     if (!result) return notFound(`user ${username}`)
     console.log(`User ${username} disabled; ${sessions(result.sessions)} revoked.`)
     return 0

@@ -5,8 +5,8 @@ import { usernameProblem } from '../store/users.js'
 await runAdminCommand({
   usage: 'npm run user:enable -- <username>',
   problem: usernameProblem,
-  action: async (store, username) => {
-    if (!await store.userAdmin.enable(username)) return notFound(`user ${username}`)
+  action: async (_store, username, env, { actions, by }) => {
+    if (!await actions.users.enable(by, username)) return notFound(`user ${username}`)
     console.log(`User ${username} enabled; they may log in again.`)
     return 0
   }

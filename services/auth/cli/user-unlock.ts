@@ -25,11 +25,11 @@ async function unlockInRedis (url: string, username: string): Promise<void> {
 await runAdminCommand({
   usage: 'npm run user:unlock -- <username>',
   problem: usernameProblem,
-  action: async (store, username, env) => {
-    if (!await store.users.findByUsername(username)) return notFound(`user ${username}`)
+  action: async (_store, username, env, { actions, by }) => {
     // Recorded first: the replicas forget what they count themselves, and Redis too if it is back.
-    await store.loginUnlocks.record(username)
-    if (env.REDIS_URL) await unlockInRedis(env.REDIS_URL, username)
+    const redisUrl = env.REDIS_URL
+    const unlocked = await actions.users.unlock(by, username, async (name) => { if (redisUrl) await unlockInRedis(redisUrl, name) })
+    if (!unlocked) return notFound(`user ${username}`)
     console.log(`Login throttling of ${username} cleared; every auth replica forgets it within a second.`)
     return 0
   }

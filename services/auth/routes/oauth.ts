@@ -2,6 +2,7 @@
 // RFC 6749 §5.2 error bodies. Form bodies (the standard) and JSON are both accepted here only.
 import formBody from '@fastify/formbody'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { auditSessionEnd, recordAuthEvent } from '../audit-trail.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { STORE_RETRY_AFTER_SECONDS } from '../store/errors.js'
@@ -163,11 +164,15 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ grants: Grants, revokeAcce
     // revoked, so another client's token is left alone with the same answer. An access token is
     // published on the revocation feed; a refresh token revokes its session (and so its access tokens).
     const { token } = request.body
+    const clientId = client?.client_id ?? grants.loginClientId
     if (looksLikeAccessToken(token)) {
-      await revokeAccessToken(token, client)
+      const subject = await revokeAccessToken(token, client)
+      if (subject !== undefined) {
+        await recordAuthEvent(fastify, request, { actor: clientId, action: 'token.revoke', target: subject, outcome: 'success', detail: { token: 'access_token' } })
+      }
     } else {
       const tokens = fastify.store.refreshTokens
-      if (await tokens.clientOf(token) === (client?.client_id ?? grants.loginClientId)) await tokens.revoke(token)
+      if (await tokens.clientOf(token) === clientId) await auditSessionEnd(fastify, request, 'token.revoke', await tokens.revoke(token), clientId)
     }
     return {}
   })

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ErrorSchema } from '../../shared/schemas.js'
 import { InvalidGrantError } from '../errors.js'
+import { auditSessionEnd } from '../audit-trail.js'
 import type { Grants } from '../grants.js'
 import { RefreshBodySchema, TokenResponseSchema } from '../schemas.js'
 
@@ -36,7 +37,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ grants: Grants }> = asyn
     }
   }, async (request, reply) => {
     // 204 for an unknown token too (as RFC 7009 does): the answer must not tell tokens apart.
-    await fastify.store.refreshTokens.revoke(request.body.refresh_token)
+    const username = await fastify.store.refreshTokens.revoke(request.body.refresh_token)
+    await auditSessionEnd(fastify, request, 'auth.logout', username)
     return reply.code(204).send(null)
   })
 }

@@ -6,7 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import helmet from 'helmet'
-import { InvalidCredentialsError, TooManyAttemptsError } from '../errors.js'
+import { InvalidCredentialsError, PasswordChangeRequiredError, TooManyAttemptsError } from '../errors.js'
 import type { BrowserSession } from '../store/sign-in.js'
 import { STORE_RETRY_AFTER_SECONDS } from '../store/errors.js'
 import { USERNAME_MAX_LENGTH } from '../store/users.js'
@@ -148,6 +148,9 @@ export const signInRoutes: FastifyPluginAsyncTypebox<SignInRouteOptions> = async
       if (err instanceof InvalidCredentialsError) return page(reply, 401, loginPage({ ...form, error: 'That username and password do not match. Check them and try again.' }))
       if (err instanceof TooManyAttemptsError) {
         return page(reply, 429, loginPage({ ...form, error: `Too many sign-in attempts. Wait ${String(reply.getHeader('retry-after'))} seconds, then try again.` }))
+      }
+      if (err instanceof PasswordChangeRequiredError) {
+        return page(reply, 403, loginPage({ ...form, error: 'An administrator set this password for you: change it first (POST /auth/password), then sign in with the new one.' }))
       }
       throw err
     }

@@ -7,10 +7,22 @@
 // locks the row, so two operators acting at once are serialized, and on SQLite it takes the write
 // lock before anything is read.
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { newSecret, secretHash } from '../secrets.js'
 import type { RevocationRepository } from './revocations.js'
 import type { Database } from './tables.js'
+
+/** What the admin API shows of a client (never its secret hash or generation). */
+export interface ClientSummary {
+  clientId: string
+  name: string
+  scopes: string[]
+  audiences: string[]
+  redirectUris: string[]
+  public: boolean
+  disabled: boolean
+  createdAt: string
+}
 
 /** `unknown`: no such client; `unchanged`: it already was in that state. */
 export type ClientChange = 'done' | 'unchanged' | 'unknown'
@@ -26,6 +38,31 @@ export function createClientAdmin (db: Kysely<Database>, revocations: Revocation
   }
 
   return {
+    /** Whether a client of this id exists (enabled or not). */
+    exists,
+
+    /** Clients whose id starts with `search`, in id order, after `after`. */
+    async list (query: { search?: string, after?: string, limit: number }): Promise<ClientSummary[]> {
+      let select = db.selectFrom('clients').select(['client_id', 'name', 'scopes', 'audiences', 'redirect_uris', 'public', 'disabled', 'created_at'])
+      if (query.search) {
+        // The search's own % and _ are escaped: they match themselves, never widen it.
+        const prefix = query.search.replace(/[\\%_]/g, (char) => `\\${char}`)
+        select = select.where(sql<boolean>`client_id like ${`${prefix}%`} escape '\\'`)
+      }
+      if (query.after !== undefined) select = select.where('client_id', '>', query.after)
+      const rows = await select.orderBy('client_id').limit(query.limit).execute()
+      return rows.map((row) => ({
+        clientId: row.client_id,
+        name: row.name,
+        scopes: row.scopes.split(' ').filter(Boolean),
+        audiences: row.audiences.split(' ').filter(Boolean),
+        redirectUris: row.redirect_uris.split(' ').filter(Boolean),
+        public: row.public === 1,
+        disabled: row.disabled === 1,
+        createdAt: row.created_at
+      }))
+    },
+
     /** The client can no longer get tokens, and the tokens it holds are revoked. */
     async disable (clientId: string): Promise<ClientChange> {
       const changed = await revocations.transaction(async (trx) => {

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { CLOCK_SKEW_MARGIN } from '../../../plugins/issuer/key-timing.js'
 import { createDatabase, type DatabaseOptions } from './database.js'
 import { migrateToLatest } from './migrations.js'
+import { createAuditRepository } from './audit.js'
 import { createClientAdmin } from './client-admin.js'
 import { createClientRepository } from './clients.js'
 import { createLoginUnlockRepository } from './login-unlocks.js'
@@ -24,6 +25,11 @@ export interface StoreOptions extends DatabaseOptions {
   accessTokenTtl: number
 }
 
+export interface StorePluginOptions extends StoreOptions {
+  /** Days an audit event is kept (AUDIT_RETENTION_DAYS); older ones are purged with the rest. */
+  auditRetentionDays: number
+}
+
 /** Every repository over one database (`db`, or a new one for `options`); the CLIs open it the same way. */
 export function createStore (options: StoreOptions, db = createDatabase(options)) {
   const revocations = createRevocationRepository(db, options)
@@ -37,7 +43,8 @@ export function createStore (options: StoreOptions, db = createDatabase(options)
     clients: createClientRepository(db),
     clientAdmin: createClientAdmin(db, revocations),
     revocations,
-    loginUnlocks: createLoginUnlockRepository(db)
+    loginUnlocks: createLoginUnlockRepository(db),
+    audit: createAuditRepository(db)
   }
 }
 
@@ -48,17 +55,18 @@ export type Store = ReturnType<typeof createStore>
  * its end, while its last access token may still be valid, so that disabling its user still
  * finds and revokes it. Revocations go once every token they affect has expired.
  */
-async function purgeExpired (store: Store, accessTokenTtl: number) {
+async function purgeExpired (store: Store, accessTokenTtl: number, auditRetentionDays: number) {
   const sessionsEndedBefore = new Date(Date.now() - (accessTokenTtl + CLOCK_SKEW_MARGIN) * 1000)
   return {
     sessions: await store.refreshTokens.purgeExpired(sessionsEndedBefore),
     revocations: await store.revocations.purgeExpired(),
     unlocks: await store.loginUnlocks.purgeExpired(),
-    signIn: await store.signIn.purgeExpired()
+    signIn: await store.signIn.purgeExpired(),
+    auditEvents: await store.audit.purgeOlderThan(new Date(Date.now() - auditRetentionDays * 86_400_000))
   }
 }
 
-async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
+async function storePlugin (fastify: FastifyInstance, options: StorePluginOptions) {
   const store = createStore({
     ...options,
     onConnectionError: (err) => fastify.log.warn({ err: err.message }, 'database connection lost; it will be reopened on demand')
@@ -67,8 +75,10 @@ async function storePlugin (fastify: FastifyInstance, options: StoreOptions) {
   await migrateToLatest(store.db)
   // Purged at start and every hour after: a late purge costs nothing, since an expired refresh
   // token is refused anyway and an expired revocation is no longer published.
-  const purge = () => purgeExpired(store, options.accessTokenTtl)
-    .then((counts) => { if (counts.sessions + counts.revocations + counts.unlocks + counts.signIn > 0) fastify.log.info(counts, 'expired sessions and revocations purged') })
+  const purge = () => purgeExpired(store, options.accessTokenTtl, options.auditRetentionDays)
+    .then((counts) => {
+      if (counts.sessions + counts.revocations + counts.unlocks + counts.signIn + counts.auditEvents > 0) fastify.log.info(counts, 'expired sessions, revocations and audit events purged')
+    })
     .catch((err: Error) => fastify.log.warn({ err: err.message }, 'expired sessions and revocations not purged; next try in an hour'))
   const timer = setInterval(purge, PURGE_EVERY_MS).unref()
   fastify.addHook('onReady', purge)

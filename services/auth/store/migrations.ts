@@ -132,6 +132,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sign_in_attempts_expires_at').on('sign_in_attempts').column('expires_at').execute()
     }
   },
+  '0007_audit': {
+    async up (db: Kysely<unknown>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      // Append-only: the service inserts, and deletes only what is older than AUDIT_RETENTION_DAYS.
+      await db.schema.createTable('audit_events')
+        .addColumn('id', postgres ? 'bigserial' : 'integer', (col) => postgres ? col.primaryKey() : col.primaryKey().autoIncrement())
+        .addColumn('at', 'text', (col) => col.notNull())
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('target', 'text', (col) => col.notNull())
+        .addColumn('ip', 'text', (col) => col.notNull())
+        .addColumn('outcome', 'text', (col) => col.notNull())
+        .addColumn('detail', 'text', (col) => col.notNull().defaultTo('{}'))
+        .execute()
+      await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute()
+      await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['actor', 'id']).execute()
+      await db.schema.createIndex('audit_events_target').on('audit_events').columns(['target', 'id']).execute()
+      // A temporary password set by an admin: the next sign-in must change it.
+      await db.schema.alterTable('users').addColumn('password_change_required', 'integer', (col) => col.notNull().defaultTo(0)).execute()
+    }
+  },
   // DPoP (RFC 9449): clients that must send a proof on every grant, and the key a public client's
   // refresh tokens are bound to (every token of a family: the binding never changes).
   '0008_dpop': {

@@ -141,13 +141,16 @@ export function createRefreshTokenRepository (db: Kysely<Database>, lifetimes: R
       return row && { clientId: row.client_id, dpopJkt: row.dpop_jkt }
     },
 
-    /** Revokes the family `refreshToken` belongs to; false when the token is unknown. */
-    async revoke (refreshToken: string, now = new Date()): Promise<boolean> {
+    /** Revokes the family `refreshToken` belongs to; its user's username, or undefined when the token is unknown. */
+    async revoke (refreshToken: string, now = new Date()): Promise<string | undefined> {
       return revocations.transaction(async (trx) => {
-        const row = await trx.selectFrom('refresh_tokens').select('family_id')
-          .where('token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
+        const row = await trx.selectFrom('refresh_tokens')
+          .innerJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
+          .innerJoin('users', 'users.id', 'refresh_families.user_id')
+          .select(['refresh_tokens.family_id', 'users.username'])
+          .where('refresh_tokens.token_hash', '=', secretHash(refreshToken)).executeTakeFirst()
         if (row) await revokeFamily(trx, row.family_id, now)
-        return row !== undefined
+        return row?.username
       })
     },
 

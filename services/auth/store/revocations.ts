@@ -106,6 +106,12 @@ export function createRevocationRepository (db: Kysely<Database>, options: { acc
       return rows.map(toRevocation)
     },
 
+    /** The `limit` newest revocations, newest first (the admin API's recent events). */
+    async recent (limit: number): Promise<Array<{ id: number, hash: string, createdAt: string, expiresAt: string }>> {
+      const rows = await db.selectFrom('revocations').selectAll().orderBy('id', 'desc').limit(limit).execute()
+      return rows.map((row) => ({ id: Number(row.id), hash: row.hash, createdAt: row.created_at, expiresAt: row.expires_at }))
+    },
+
     /** Deletes expired revocations but the newest row, which keeps the high-water mark of ids. */
     async purgeExpired (now = new Date()): Promise<number> {
       const result = await db.deleteFrom('revocations').where('expires_at', '<=', now.toISOString())

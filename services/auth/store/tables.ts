@@ -10,6 +10,8 @@ export interface UsersTable {
   roles: string
   disabled: Generated<number>
   created_at: string
+  /** 1 after an admin set a temporary password: the next sign-in must change it. */
+  password_change_required: Generated<number>
 }
 
 /** One login (or one refresh-token grant chain): revoking it kills every token it issued. */
@@ -135,6 +137,23 @@ export interface LoginUnlocksTable {
   created_at: string
 }
 
+/**
+ * The audit trail (append-only; purged after AUDIT_RETENTION_DAYS): who (`actor`: a username, or
+ * `cli`, or the username tried at a failed sign-in) did what (`action`, e.g. `user.disable`,
+ * `auth.login`) to what (`target`), from where (`ip`), with what `outcome`. `detail` is JSON of
+ * harmless facts (counts, flags, scopes); never a password, secret or token.
+ */
+export interface AuditEventsTable {
+  id: Generated<number | string>
+  at: string
+  actor: string
+  action: string
+  target: string
+  ip: string
+  outcome: 'success' | 'failure' | 'refused'
+  detail: Generated<string>
+}
+
 export interface Database {
   users: UsersTable
   refresh_families: RefreshFamiliesTable
@@ -146,4 +165,5 @@ export interface Database {
   browser_sessions: BrowserSessionsTable
   authorization_codes: AuthorizationCodesTable
   sign_in_attempts: SignInAttemptsTable
+  audit_events: AuditEventsTable
 }

@@ -46,7 +46,8 @@ export function createUserRepository (db: Kysely<Database>) {
         password_hash: input.passwordHash,
         roles: (input.roles ?? []).join(' '),
         disabled: 0,
-        created_at: new Date().toISOString()
+        created_at: new Date().toISOString(),
+        password_change_required: 0
       }
       await db.insertInto('users').values(user).execute()
       return user
