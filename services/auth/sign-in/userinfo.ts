@@ -24,6 +24,10 @@ const BearerErrorSchema = Type.Object({ statusCode: Type.Integer(), code: Type.S
 
 export const userinfoRoutes: FastifyPluginAsync<UserinfoOptions> = async (fastify, { issuer, selfUrl }) => {
   const base = selfUrl.replace(/\/+$/, '')
+  // The verifier fetches the keys when the app is ready, before it listens: that first fetch
+  // fails by design and is retried, so its warnings are left out (a wrong AUTH_SELF_URL shows as
+  // 503 at /userinfo, and as errors in the log).
+  fastify.log = fastify.log.child({}, { level: 'error' })
   await fastify.register(verifier, {
     issuer,
     audience: issuer,
