@@ -22,7 +22,7 @@ export interface WebAppOptions {
   logger?: boolean
 }
 
-interface Signed { idToken: string | undefined, accessToken: string, user: { sub: string, preferred_username?: string } }
+interface Signed { idToken: string | undefined, accessToken: string, user: { sub: string, preferred_username: string } }
 
 declare module 'fastify' {
   interface FastifyInstance { ssot: OAuth2Namespace }
@@ -63,7 +63,7 @@ export async function buildWebApp (options: WebAppOptions) {
   app.get('/', async (request, reply) => {
     const session = signedIn(request)?.session
     if (!session) return page(reply, '<p id="status">You are not signed in.</p><p><a id="sign-in" href="/login">Sign in</a></p>')
-    return page(reply, `<p id="status">Signed in as <strong id="username">${escapeHtml(session.user.preferred_username ?? session.user.sub)}</strong>.</p>
+    return page(reply, `<p id="status">Signed in as <strong id="username">${escapeHtml(session.user.preferred_username)}</strong>.</p>
 <p><a id="call" href="/resource">Call the resource service</a></p>
 <form method="post" action="/logout"><button id="sign-out" type="submit">Sign out</button></form>`)
   })

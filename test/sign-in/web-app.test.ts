@@ -38,6 +38,10 @@ t.test('the example web app signs in, calls the resource service and signs out, 
   t.teardown(() => web.close())
   await web.listen({ host: '127.0.0.1', port })
 
+  const otherHost = await web.inject({ url: '/resource', headers: { host: `localhost:${port}` } })
+  t.equal(otherHost.headers.location, `${appUrl}/resource`, 'another host name is sent to the app URL (its cookies live on one host)')
+  const notSignedIn = await fetch(`${appUrl}/resource`, { redirect: 'manual' })
+  t.equal(notSignedIn.headers.get('location'), '/', 'nobody signed in: back to the start page')
   const context = await launch(t)
   const page = await context.newPage()
   await page.goto(`${appUrl}/`)

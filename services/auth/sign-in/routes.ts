@@ -1,6 +1,7 @@
 // Browser sign-in (OpenID Connect authorization code + PKCE): GET /authorize, the hosted login
 // page (GET and POST /sign-in) and single sign-on through the browser session. The code is
 // redeemed at POST /oauth/token (routes/oauth.ts); sign-out is end-session.ts.
+import { ifError } from 'node:assert'
 import formBody from '@fastify/formbody'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -25,12 +26,12 @@ export interface SignInRouteOptions {
 /** The headers of every page and redirect here (RFC 9700 §4.2, §4.16): never cached, never framed, no Referer. */
 export function pageHeaders (secure: boolean): Record<string, string> {
   const headers: Record<string, string> = {}
-  const response = { setHeader (name: string, value: unknown) { headers[name.toLowerCase()] = String(value) }, removeHeader () {} }
+  const response = { setHeader (name: string, value: unknown) { headers[name.toLowerCase()] = String(value) } }
   // helmet's CSP with frame-ancestors 'none'; form-action is left out, since the login form's
   // answer redirects to the app (browsers apply form-action to redirects after a POST); and on
   // http (development) no upgrade-insecure-requests, which would send the form to https.
   helmet.contentSecurityPolicy({ directives: { frameAncestors: ["'none'"], formAction: null, ...(!secure && { upgradeInsecureRequests: null }) } })(
-    {} as never, response as never, () => {})
+    {} as never, response as never, ifError)
   return { ...headers, 'cache-control': 'no-store', pragma: 'no-cache', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' }
 }
 
