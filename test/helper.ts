@@ -88,8 +88,11 @@ export async function login (issuer: string, username: string, password: string)
  * child; a child that transpiles with tsx reports other line maps, so its coverage is turned off.
  */
 export function childProcessEnv (extra: Env = {}): NodeJS.ProcessEnv {
-  return { ...process.env, ...NO_CHILD_COVERAGE, ...extra }
+  return { ...process.env, ...NO_CHILD_COVERAGE, ...SPARE_ADMIN_PORT, ...extra }
 }
+
+/** An auth service started as a process opens its admin listener too: on a free port, so that tests running at once never collide on 3002. */
+export const SPARE_ADMIN_PORT = { ADMIN_PORT: '0' }
 
 export const NO_CHILD_COVERAGE = { _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 

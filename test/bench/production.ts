@@ -37,7 +37,7 @@ export async function startProduction (
   delete parentEnv.NODE_OPTIONS
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []
   const child = spawn(process.execPath, [...profile, join(ROOT, 'dist', 'services', service, 'server.js')], {
-    cwd: logDir, env: { ...parentEnv, ...(service === 'auth' && { ISSUER_URL: url }), ...env, [portVariable]: String(port) }, stdio: ['ignore', out, 'inherit']
+    cwd: logDir, env: { ...parentEnv, ...(service === 'auth' && { ISSUER_URL: url, ADMIN_PORT: '0' }), ...env, [portVariable]: String(port) }, stdio: ['ignore', out, 'inherit']
   })
   closeSync(out)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))

@@ -3,12 +3,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { Writable } from 'node:stream'
 import type { Test } from 'tap'
+import { SPARE_ADMIN_PORT } from '../helper.js'
 
 export const ROOT = new URL('../../', import.meta.url).pathname
 
 /** The environment for a child process: ours minus tap's loader and coverage hooks. */
 export function childEnv (extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...SPARE_ADMIN_PORT, ...extra }
   for (const name of Object.keys(env)) {
     if (name === 'NODE_OPTIONS' || name.startsWith('NODE_V8_COVERAGE') || name.startsWith('TAP') || name.startsWith('_TAPJS')) delete env[name]
   }
