@@ -4,7 +4,6 @@
 // family it opened, and their access tokens through the revocation feed. The browser goes back to
 // post_logout_redirect_uri only when it is exactly one of the identified client's.
 import { createPublicKey, verify } from 'node:crypto'
-import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
@@ -14,7 +13,7 @@ import { redirectWith } from './authorization-request.js'
 import type { SignInCookies } from './cookies.js'
 import { END_SESSION_PATH } from './discovery.js'
 import { errorPage, signedOutPage, signOutPage } from './pages.js'
-import { pageErrorHandler, pageHeaders } from './routes.js'
+import { page, setUpPages } from './page-plugin.js'
 
 export interface EndSessionOptions {
   issuer: string
@@ -59,13 +58,9 @@ export function idTokenHint (token: string, keyRing: KeyRing, issuer: string): H
 }
 
 export const endSessionRoutes: FastifyPluginAsyncTypebox<EndSessionOptions> = async (fastify, { issuer, cookies }) => {
-  await fastify.register(formBody)
-  const headers = pageHeaders(issuer.startsWith('https:'))
-  fastify.addHook('onRequest', async (request, reply) => { reply.headers(headers) })
-  fastify.setErrorHandler(pageErrorHandler)
+  await setUpPages(fastify, issuer)
   const { signIn, clients } = fastify.store
 
-  const page = (reply: FastifyReply, statusCode: number, body: string) => reply.code(statusCode).type('text/html; charset=utf-8').send(body)
   const refuse = (reply: FastifyReply, code: string, message: string) => page(reply, 400, errorPage('Sign-out cannot go on', message, code))
 
   /** Ends these browser sessions (this browser's cookie goes with its own), then goes back or says it is done. */

@@ -1,18 +1,15 @@
 // Browser sign-in (OpenID Connect authorization code + PKCE): GET /authorize, the hosted login
 // page (GET and POST /sign-in) and single sign-on through the browser session. The code is
 // redeemed at POST /oauth/token (routes/oauth.ts); sign-out is end-session.ts.
-import { ifError } from 'node:assert'
-import formBody from '@fastify/formbody'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import helmet from 'helmet'
 import { InvalidCredentialsError, PasswordChangeRequiredError, TooManyAttemptsError } from '../errors.js'
 import type { BrowserSession } from '../store/sign-in.js'
-import { STORE_RETRY_AFTER_SECONDS } from '../store/errors.js'
 import { USERNAME_MAX_LENGTH } from '../store/users.js'
 import { checkAuthorizationRequest, redirectWith, type AuthorizationRequest } from './authorization-request.js'
 import type { SignInCookies } from './cookies.js'
+import { page, setUpPages } from './page-plugin.js'
 import { errorPage, loginPage, STYLESHEET, STYLESHEET_PATH } from './pages.js'
 
 export const AUTHORIZE_PATH = '/authorize'
@@ -23,18 +20,6 @@ export interface SignInRouteOptions {
   cookies: SignInCookies
 }
 
-/** The headers of every page and redirect here (RFC 9700 §4.2, §4.16): never cached, never framed, no Referer. */
-export function pageHeaders (secure: boolean): Record<string, string> {
-  const headers: Record<string, string> = {}
-  const response = { setHeader (name: string, value: unknown) { headers[name.toLowerCase()] = String(value) } }
-  // helmet's CSP with frame-ancestors 'none'; form-action is left out, since the login form's
-  // answer redirects to the app (browsers apply form-action to redirects after a POST); and on
-  // http (development) no upgrade-insecure-requests, which would send the form to https.
-  helmet.contentSecurityPolicy({ directives: { frameAncestors: ["'none'"], formAction: null, ...(!secure && { upgradeInsecureRequests: null }) } })(
-    {} as never, response as never, ifError)
-  return { ...headers, 'cache-control': 'no-store', pragma: 'no-cache', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' }
-}
-
 const ATTEMPT = 'sign-in'
 const LoginFormSchema = Type.Object({
   username: Type.Optional(Type.String({ maxLength: 4 * USERNAME_MAX_LENGTH })),
@@ -42,26 +27,10 @@ const LoginFormSchema = Type.Object({
   csrf_token: Type.Optional(Type.String({ maxLength: 128 }))
 }, { additionalProperties: false })
 
-/** Shows an error page with the HTTP status of `err`; the store down is 503 with Retry-After. */
-export function pageErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const statusCode = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
-  if (statusCode >= 500) {
-    if (statusCode === 503) reply.header('retry-after', STORE_RETRY_AFTER_SECONDS)
-    else request.log.error({ err }, 'unexpected error')
-    return reply.code(statusCode).type('text/html; charset=utf-8')
-      .send(errorPage('Sign-in is not available', 'Something went wrong on our side. Please try again in a moment.', statusCode === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR'))
-  }
-  return reply.code(statusCode).type('text/html; charset=utf-8').send(errorPage('This request cannot be used', err.message, err.code ?? 'BAD_REQUEST'))
-}
-
 export const signInRoutes: FastifyPluginAsyncTypebox<SignInRouteOptions> = async (fastify, { issuer, cookies }) => {
-  await fastify.register(formBody)
-  const headers = pageHeaders(issuer.startsWith('https:'))
-  fastify.addHook('onRequest', async (request, reply) => { reply.headers(headers) })
-  fastify.setErrorHandler(pageErrorHandler)
+  await setUpPages(fastify, issuer)
   const { signIn, clients } = fastify.store
 
-  const page = (reply: FastifyReply, statusCode: number, body: string) => reply.code(statusCode).type('text/html; charset=utf-8').send(body)
   const see = (reply: FastifyReply, location: string) => reply.code(303).header('location', location).send()
 
   /** A new code for `session`, sent to the client's redirect URI with state and iss (RFC 9207). */
