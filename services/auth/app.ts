@@ -59,8 +59,8 @@ export interface AuthAppOptions {
   refreshTokens: RefreshLifetimes
   /** How this service reaches itself over HTTP (the userinfo endpoint's verifier reads its JWKS there); default: issuer. */
   selfUrl?: string
-  /** Seconds: a browser session's (single sign-on) idle and absolute lifetimes; default 1 h and 12 h. */
-  browserSessions?: BrowserSessionLifetimes
+  /** Seconds: a browser session's (single sign-on) idle and absolute lifetimes (BROWSER_SESSION_IDLE_TTL, BROWSER_SESSION_TTL). */
+  browserSessions: BrowserSessionLifetimes
   /** client_id and scope of the tokens a password login issues. */
   loginClientId: string
   loginScope: string
@@ -98,7 +98,7 @@ export async function buildApp (options: AuthAppOptions) {
   app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler(notFoundHandler(oauthAwareErrorBody))
   await registerOperations(app, operations, { title: 'fastify-ssot auth service', description: 'Logs users in and signs their access tokens; publishes the JWKS.' })
-  const browserSessions = options.browserSessions ?? { idleTtl: 3600, absoluteTtl: 12 * 3600 }
+  const { browserSessions } = options
   await app.register(store, {
     url: options.databaseUrl,
     ...options.databasePool,

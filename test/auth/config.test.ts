@@ -19,6 +19,14 @@ t.test('defaults match DESIGN.md', async (t) => {
     { clientId: 'reports', tokenUrl: 'http://localhost:3000/oauth/token' })
 })
 
+t.test('where the auth service reaches itself, and DPoP nonces at the resource service', async (t) => {
+  t.notOk('selfUrl' in authAppOptions(loadAuthEnv({})), 'the issuer by default')
+  t.equal(authAppOptions(loadAuthEnv({ AUTH_SELF_URL: 'http://10.0.0.5:3000' })).selfUrl, 'http://10.0.0.5:3000')
+  t.notOk('dpopNonceSecret' in resourceAppOptions(loadResourceEnv({})).verifier, 'no nonces by default')
+  const secret = 'a nonce secret of thirty-two characters or more'
+  t.equal(resourceAppOptions(loadResourceEnv({ DPOP_NONCE_SECRET: secret })).verifier.dpopNonceSecret, secret)
+})
+
 t.test('revocations at the resource service: followed by discovery unless turned off or given', async (t) => {
   const revocations = (env: Record<string, string>) => resourceAppOptions(loadResourceEnv(env)).verifier.revocations
   t.same(revocations({}), {}, 'by default: the feed the issuer advertises, fail open')

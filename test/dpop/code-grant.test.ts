@@ -58,3 +58,27 @@ t.test('a confidential client\'s code with a proof: a bound access token; its re
   t.equal(refreshed.status, 200)
   t.equal(refreshed.body.token_type, 'Bearer', 'without a proof, a Bearer token')
 })
+
+t.test('a public client registered as DPoP-required: its code is redeemed only with a proof', async (t) => {
+  const app = await startSignIn(t)
+  await app.store.clients.create({
+    clientId: 'strict-spa', name: 'Strict', scopes: ['openid'], audiences: ['ssot-api'], redirectUris: [SPA_REDIRECT], public: true, dpopRequired: true
+  })
+  const { verifier, challenge } = pkce()
+  const code = await codeFor(app, { ...spaParams(challenge), client_id: 'strict-spa', scope: 'openid' })
+  const redeem = { grant_type: 'authorization_code', client_id: 'strict-spa', code, redirect_uri: SPA_REDIRECT, code_verifier: verifier }
+  t.match(await token(app.url, redeem), { status: 400, body: { error: 'invalid_dpop_proof' } }, 'no proof: refused')
+  const granted = await token(app.url, redeem, { dpop: await dpop.generateProof(await dpop.generateKeyPair('ES256'), `${app.url}/oauth/token`, 'POST') })
+  t.equal(granted.body.token_type, 'DPoP', 'the code was left for the request with a proof')
+})
+
+t.test('without openid, plain OAuth 2.0: no ID token, and the access token is for the client\'s one audience', async (t) => {
+  const app = await startSignIn(t)
+  const { verifier, challenge } = pkce()
+  const code = await codeFor(app, { ...webParams(challenge), scope: 'profile' })
+  const basic = { authorization: `Basic ${Buffer.from(`web:${app.webSecret}`).toString('base64')}` }
+  const granted = await token(app.url, { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT, code_verifier: verifier }, basic)
+  t.equal(granted.status, 200)
+  t.notOk('id_token' in granted.body)
+  t.equal(decodeJwt(granted.body.access_token!).aud, 'ssot-api')
+})

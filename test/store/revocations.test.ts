@@ -57,6 +57,8 @@ eachDatabase(t, 'the revocation log', async (t, url) => {
   t.equal(events[0]!.exp, Math.ceil(now.getTime() / 1000) + 900 + 60, 'a session: now + ACCESS_TOKEN_TTL + 60 s')
   t.equal(events[2]!.exp, exp, 'a token: its own exp')
   t.same(await revocations.after(events[0]!.id, 1), [events[1]], 'paged by id')
+  t.same([await revocations.isRevoked({ jti: 'j1' }), await revocations.isRevoked({ jti: 'j9' }), await revocations.isRevoked({ jti: 'j9', sid: 's2' })],
+    [true, false, true], 'isRevoked: by jti, or by sid when the token has one')
 
   const past = seconds() - 10
   await revocations.transaction((trx) => revocations.revokeToken(trx, 'expired-1', past))
