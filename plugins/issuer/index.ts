@@ -33,8 +33,6 @@ export type IssuerPluginOptions = Omit<IssuerOptions, 'jwksMaxAge' | 'reloadInte
     onRotated?: (result: RotationResult) => Promise<void> | void
   }
 
-const noop = () => {}
-
 function optionError (name: string, message: string): TypeError {
   return new TypeError(`issuer plugin: option ${name}: ${message}`)
 }
@@ -43,7 +41,8 @@ function checkOptions (pluginOptions: IssuerPluginOptions): { options: IssuerOpt
   const keyStore = pluginOptions?.keyStore
   // A key store and onRotated are functions, which structuredClone refuses; they are checked on their own.
   const plain = pluginOptions && { ...pluginOptions, keyStore: undefined, onRotated: undefined }
-  if (typeof (pluginOptions?.onRotated ?? noop) !== 'function') throw optionError('onRotated', 'must be a function')
+  const onRotated = pluginOptions?.onRotated
+  if (onRotated !== undefined && typeof onRotated !== 'function') throw optionError('onRotated', 'must be a function')
   const withDefaults = Value.Default(IssuerOptionsSchema, structuredClone(plain))
   const error = Value.Errors(IssuerOptionsSchema, withDefaults).First()
   if (error) throw optionError(error.path.slice(1) || '(root)', error.message)
