@@ -1,6 +1,6 @@
 // The key ring in the database, on SQLite and on PostgreSQL: sealed at rest, refused when the key,
-// a kid or a byte does not match, rotated by the shared rules (a retired key removed early too), and rotated exactly once when two
-// replicas (two connection pools) race.
+// a kid or a byte does not match, rotated by the shared rules (and a retired key removed early),
+// and rotated exactly once when two replicas (two connection pools) race.
 import { createPrivateKey, randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { ensureKeyFiles, readManifest } from '../../plugins/issuer/key-files.js'
