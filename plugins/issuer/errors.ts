@@ -13,3 +13,9 @@ export const NextKeyTooYoungError = createError<[string, number, string]>(
   'ISSUER_NEXT_KEY_TOO_YOUNG',
   'The next key %s has been published for less than %d seconds, so a verifier may not have it cached yet: rotate after %s, or force it',
   409)
+
+export const KeyNotFoundError = createError<[string]>(
+  'ISSUER_KEY_NOT_FOUND', 'The key ring has no key %s', 404)
+
+export const KeyNotRetiredError = createError<[string, string, string]>(
+  'ISSUER_KEY_NOT_RETIRED', 'The key %s is %s, not retired: %s', 409)

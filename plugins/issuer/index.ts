@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createKeyReloader } from './key-reloader.js'
 import { createKeyRing } from './key-ring.js'
+import type { RotationResult } from './key-rotation.js'
 import { createFileKeyStore, type KeyStore } from './key-store.js'
 import { keyTiming } from './key-timing.js'
 import { createTokenSigner } from './token-signer.js'
@@ -28,6 +29,8 @@ export type IssuerPluginOptions = Omit<IssuerOptions, 'jwksMaxAge' | 'reloadInte
   Partial<Pick<IssuerOptions, 'jwksMaxAge' | 'reloadInterval'>> & {
     /** Any other backend of the key ring (instead of keysDir). */
     keyStore?: KeyStore
+    /** Called after each automatic rotation, with what it did (e.g. to record it in an audit trail). */
+    onRotated?: (result: RotationResult) => Promise<void> | void
   }
 
 function optionError (name: string, message: string): TypeError {
@@ -36,8 +39,10 @@ function optionError (name: string, message: string): TypeError {
 
 function checkOptions (pluginOptions: IssuerPluginOptions): { options: IssuerOptions, keyStore: KeyStore } {
   const keyStore = pluginOptions?.keyStore
-  // A key store holds functions, which structuredClone refuses; it is checked on its own.
-  const plain = pluginOptions && { ...pluginOptions, keyStore: undefined }
+  // A key store and onRotated are functions, which structuredClone refuses; they are checked on their own.
+  const plain = pluginOptions && { ...pluginOptions, keyStore: undefined, onRotated: undefined }
+  const onRotated = pluginOptions?.onRotated
+  if (onRotated !== undefined && typeof onRotated !== 'function') throw optionError('onRotated', 'must be a function')
   const withDefaults = Value.Default(IssuerOptionsSchema, structuredClone(plain))
   const error = Value.Errors(IssuerOptionsSchema, withDefaults).First()
   if (error) throw optionError(error.path.slice(1) || '(root)', error.message)
@@ -63,9 +68,10 @@ export async function issuerPlugin (fastify: FastifyInstance, pluginOptions: Iss
   const loaded = await keyStore.load()
   const keyRing = createKeyRing(loaded.keys, keyStore.describe)
   const signer = createTokenSigner(keyRing, options)
-  const reloader = createKeyReloader({ ...options, keyStore, keyRing, loadedVersion: loaded.version, log: fastify.log, timing })
+  const onRotated = pluginOptions.onRotated
+  const reloader = createKeyReloader({ ...options, keyStore, keyRing, loadedVersion: loaded.version, log: fastify.log, timing, ...(onRotated && { onRotated }) })
   fastify.decorate('issuer', {
-    keyRing, signAccessToken: signer.sign, signIdToken: signer.signIdToken, reloadKeys: reloader.reload, rotateKeys: reloader.rotate, keyTiming: timing
+    keyRing, signAccessToken: signer.sign, signIdToken: signer.signIdToken, reloadKeys: reloader.reload, rotateKeys: reloader.rotate, retireKey: reloader.retire, keyTiming: timing
   })
   await fastify.register(wellKnownRoutes, { ...options, keyRing })
   fastify.addHook('onReady', async () => reloader.start())
@@ -82,6 +88,8 @@ declare module 'fastify' {
       reloadKeys: ReturnType<typeof createKeyReloader>['reload']
       /** Rotates the store's ring (refused while the next key is too young, unless forced), then reloads. */
       rotateKeys: ReturnType<typeof createKeyReloader>['rotate']
+      /** Removes a retired key from the store's ring and the JWKS now (the active and next keys are refused), then reloads. */
+      retireKey: ReturnType<typeof createKeyReloader>['retire']
       keyTiming: ReturnType<typeof keyTiming>
     }
   }

@@ -10,6 +10,7 @@
 // Each poll reloads before it considers automatic rotation, so a replica that shares its store
 // with others decides on the ring as it is now, not as it was one poll ago.
 import type { FastifyBaseLogger } from 'fastify'
+import type { KeyRecord } from './key-files.js'
 import type { KeyRing } from './key-ring.js'
 import { activeKeyAge, type RotationResult } from './key-rotation.js'
 import type { KeyStore } from './key-store.js'
@@ -26,6 +27,8 @@ export interface KeyReloaderOptions {
   /** Seconds an active key signs before automatic rotation; undefined: never. */
   rotationInterval?: number
   timing: KeyTiming
+  /** Called after each automatic rotation (e.g. to record it in an audit trail); a failure is logged. */
+  onRotated?: (result: RotationResult) => Promise<void> | void
 }
 
 /** Logs each distinct problem once, not on every poll. */
@@ -67,14 +70,29 @@ export function createKeyReloader (options: KeyReloaderOptions) {
     return result
   }
 
+  /** Removes the retired key `kid` from the store's ring now and loads the result; throws what the store throws. */
+  async function retire (kid: string): Promise<KeyRecord> {
+    const removed = await keyStore.retire(kid)
+    await reload()
+    return removed
+  }
+
   async function rotateIfDue (): Promise<void> {
     if (options.rotationInterval === undefined || activeKeyAge(keyRing.activeKey()) < options.rotationInterval) return
+    let result: RotationResult
     try {
-      const { active } = await rotate()
+      result = await rotate()
       rotationProblem.clear()
-      log.info({ keys, activeKid: active.kid }, 'key ring rotated automatically')
+      log.info({ keys, activeKid: result.active.kid }, 'key ring rotated automatically')
     } catch (err) {
       rotationProblem.report((err as Error).message)
+      return
+    }
+    // The rotation happened: a failing callback must not be reported as a postponed rotation.
+    try {
+      await options.onRotated?.(result)
+    } catch (err) {
+      log.error({ keys, activeKid: result.active.kid }, `automatic key rotation not recorded: ${(err as Error).message}`)
     }
   }
 
@@ -94,6 +112,7 @@ export function createKeyReloader (options: KeyReloaderOptions) {
   return {
     reload,
     rotate,
+    retire,
     start: schedule,
     /** Stops polling and waits for a poll in progress. */
     async stop (): Promise<void> {

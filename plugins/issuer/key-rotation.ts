@@ -3,7 +3,7 @@
 // applies the same way; rotateKeyFiles is the PEM-file backend. Used by `npm run keys:rotate`, by
 // automatic rotation and by `fastify.issuer.rotateKeys()`.
 import { addKeyFile, readKeys, readManifest, removeKeyFile, writeManifest, type KeyRecord } from './key-files.js'
-import { NextKeyTooYoungError, NoActiveKeyError } from './errors.js'
+import { KeyNotFoundError, KeyNotRetiredError, NextKeyTooYoungError, NoActiveKeyError } from './errors.js'
 import type { KeyTiming } from './key-timing.js'
 
 export interface RotationOptions extends KeyTiming {
@@ -87,6 +87,27 @@ export async function rotateKeyFiles (dir: string, options: RotationOptions): Pr
   await writeManifest(dir, ring)
   for (const kid of result.pruned) await removeKeyFile(dir, kid)
   return result
+}
+
+/**
+ * The ring without the retired key `kid`, removed before its window ends (a suspected compromise:
+ * tokens it signed stop verifying once verifiers refetch the JWKS). The active key is refused (rotate
+ * first), and so is the next key (it signs nothing yet; a rotation replaces it).
+ */
+export function planRetirement (keys: KeyRecord[], kid: string): { removed: KeyRecord, ring: KeyRecord[] } {
+  const removed = keys.find((key) => key.kid === kid)
+  if (!removed) throw new KeyNotFoundError(kid)
+  if (removed.state === 'active') throw new KeyNotRetiredError(kid, 'active', 'rotate first, then retire it')
+  if (removed.state === 'next') throw new KeyNotRetiredError(kid, 'next', 'it signs nothing yet, and the next rotation promotes it')
+  return { removed, ring: keys.filter((key) => key !== removed) }
+}
+
+/** Removes the retired key `kid` from the ring in `dir` now (manifest first, then its file). */
+export async function retireKeyFile (dir: string, kid: string): Promise<KeyRecord> {
+  const { removed, ring } = planRetirement(await readManifest(dir), kid)
+  await writeManifest(dir, ring)
+  await removeKeyFile(dir, kid)
+  return removed
 }
 
 /** Seconds the active key has been signing. */

@@ -1,8 +1,8 @@
 // Where the key ring lives. The issuer needs only these operations, so the PEM folder (the default)
 // and any other backend (the auth service's database, services/auth/store/signing-keys.ts) are
 // interchangeable: the plugin never knows which one it was given.
-import { loadKeysFromManifest, readManifestText, type LoadedKey } from './key-files.js'
-import { rotateKeyFiles, type RotationOptions, type RotationResult } from './key-rotation.js'
+import { loadKeysFromManifest, readManifestText, type KeyRecord, type LoadedKey } from './key-files.js'
+import { retireKeyFile, rotateKeyFiles, type RotationOptions, type RotationResult } from './key-rotation.js'
 
 export interface LoadedRing {
   /** The version the keys were read at (see `version()`). */
@@ -19,6 +19,8 @@ export interface KeyStore {
   load (): Promise<LoadedRing>
   /** Rotates the ring by the rules of key-rotation.ts; throws NextKeyTooYoungError unless forced. */
   rotate (options: RotationOptions): Promise<RotationResult>
+  /** Removes a retired key now (see planRetirement); throws ISSUER_KEY_NOT_FOUND or ISSUER_KEY_NOT_RETIRED. */
+  retire (kid: string): Promise<KeyRecord>
 }
 
 /** The PEM-file backend: the version is the text of keyring.json. */
@@ -30,6 +32,7 @@ export function createFileKeyStore (dir: string): KeyStore {
       const version = await readManifestText(dir)
       return { version, keys: await loadKeysFromManifest(dir, version) }
     },
-    rotate: (options) => rotateKeyFiles(dir, options)
+    rotate: (options) => rotateKeyFiles(dir, options),
+    retire: (kid) => retireKeyFile(dir, kid)
   }
 }

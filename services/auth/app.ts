@@ -17,6 +17,7 @@ import { DPOP_ALGORITHMS } from '../../plugins/verifier/dpop-proof.js'
 import dpop from './dpop.js'
 import { createGrants } from './grants.js'
 import { issuerKeySource } from './key-ring.js'
+import { createAdminActions, SYSTEM_ACTOR } from './admin/actions.js'
 import type { LoginThrottleOptions } from './login-throttle.js'
 import loginUnlocks from './login-unlocks.js'
 import passwordLogin from './password-login.js'
@@ -116,6 +117,8 @@ export async function buildApp (options: AuthAppOptions) {
     jwksMaxAge: options.jwksMaxAge,
     reloadInterval: options.keysReloadInterval,
     ...(options.keyRotationInterval !== undefined && { rotationInterval: options.keyRotationInterval }),
+    // Only the replica whose rotation went through records it (the others are refused: next key too young).
+    onRotated: (result) => createAdminActions(app.store).keys.rotated(SYSTEM_ACTOR, result),
     discoveryMetadata: {
       revocation_feed_endpoint: `${options.issuer.replace(/\/+$/, '')}${REVOCATIONS_PATH}`,
       ...signInDiscovery(options.issuer),

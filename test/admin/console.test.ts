@@ -212,6 +212,15 @@ t.test('every console action, and the pages around them', async (t) => {
     t.match((await b.get(`${admin.url}${answer.location!}`)).text, said, op)
   }
   t.match((await b.get(`${admin.url}/console/keys`)).text, /retired/)
+  // The retired key's button: asked first, then removed from the JWKS.
+  const retiredKid = /action="\/console\/action\/key-retire">[\s\S]*?name="kid" value="([\w-]+)"/.exec((await b.get(`${admin.url}/console/keys`)).text)![1]!
+  t.equal(retiredKid, auth.issuer.keyRing.keys().find((key) => key.state === 'retired')!.kid, 'a button for the retired key only')
+  const asked = await fetchPost(b, `${admin.url}/console/action/key-retire`, { _csrf: token, kid: retiredKid, returnTo: '/console/keys' }, { origin: admin.url })
+  t.match(asked.text, new RegExp(`name="confirmed" value="yes"[\\s\\S]*Yes, retire the key ${retiredKid} now</button>`), 'asks first, naming the key as it is')
+  const retired = await act('key-retire', { kid: retiredKid, returnTo: '/console/keys' })
+  const keysPage = (await b.get(`${admin.url}${retired.location!}`)).text
+  t.match(keysPage, `Key ${retiredKid} retired: removed from the JWKS.`)
+  t.notMatch(keysPage, /key-retire/, 'no retired key left')
   for (const path of ['/console/clients', '/console/keys', '/console/revocations', '/console/audit']) {
     t.equal((await browser().get(`${admin.url}${path}`)).status, 303, `${path} signed out: to the sign-in`)
   }

@@ -1,6 +1,6 @@
 // The key ring in the database, on SQLite and on PostgreSQL: sealed at rest, refused when the key,
-// a kid or a byte does not match, rotated by the shared rules, and rotated exactly once when two
-// replicas (two connection pools) race.
+// a kid or a byte does not match, rotated by the shared rules (and a retired key removed early),
+// and rotated exactly once when two replicas (two connection pools) race.
 import { createPrivateKey, randomBytes } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { ensureKeyFiles, readManifest } from '../../plugins/issuer/key-files.js'
@@ -121,4 +121,18 @@ eachDatabase(t, 'importKeys: a PEM ring goes in once; the same ring again is a n
   await store.rotate({ ...timing, force: true })
   await t.rejects(store.importKeys(files.keys), { code: 'AUTH_KEY_RING_CONFLICT' })
   t.equal((await readManifest(dir)).length, 2, 'the PEM ring is left as it was')
+})
+
+eachDatabase(t, 'retire: a retired key leaves the database; the active, next and unknown kids are refused', async (t, url, kind) => {
+  const store = await openStore(t, url, kind)
+  await store.ensure()
+  const { active, retired, next } = await store.rotate({ ...timing, force: true })
+  const removed = await store.retire(retired.kid)
+  t.match(removed, { kid: retired.kid, state: 'retired', retiredAt: retired.retiredAt })
+  t.same((await rowsOf(store)).map((row) => row.kid).sort(), [active.kid, next.kid].sort())
+  t.same((await store.load()).keys.map((key) => key.kid).sort(), [active.kid, next.kid].sort(), 'the ring still loads')
+  await t.rejects(store.retire(retired.kid), { code: 'ISSUER_KEY_NOT_FOUND' })
+  await t.rejects(store.retire(active.kid), { code: 'ISSUER_KEY_NOT_RETIRED', message: /is active/ })
+  await t.rejects(store.retire(next.kid), { code: 'ISSUER_KEY_NOT_RETIRED', message: /is next/ })
+  t.equal((await rowsOf(store)).length, 2, 'a refusal deletes nothing')
 })

@@ -14,9 +14,16 @@ export interface Actor {
   ip: string
 }
 
+/** The actor of what the service does on its own (automatic key rotation). */
+export const SYSTEM_ACTOR: Actor = { actor: 'system', ip: 'local' }
+
+interface Rotation { active: { kid: string }, retired: { kid: string }, next: { kid: string } }
+
 export function createAdminActions (store: Store) {
   const audit = (by: Actor, action: string, target: string, detail?: AuditInput['detail']) =>
     store.audit.record({ ...by, action, target, outcome: 'success', ...(detail && { detail }) })
+  const recordRotation = (by: Actor, result: Rotation, force: boolean) =>
+    audit(by, 'keys.rotate', result.active.kid, { active: result.active.kid, retired: result.retired.kid, next: result.next.kid, force })
 
   /** Records `action` on `target` when `result` says something changed (not: undefined, false, `unknown`, `unchanged`); returns `result`. */
   async function recorded<T> (by: Actor, action: string, target: string, result: T, detail?: (result: NonNullable<T>) => AuditInput['detail']): Promise<T> {
@@ -80,10 +87,18 @@ export function createAdminActions (store: Store) {
 
     keys: {
       /** Runs `rotate` (the running issuer's, or a CLI's ring) and records the kids it produced. */
-      async rotate<R extends { active: { kid: string }, retired: { kid: string }, next: { kid: string } }> (by: Actor, rotate: () => Promise<R>, force: boolean): Promise<R> {
+      async rotate<R extends Rotation> (by: Actor, rotate: () => Promise<R>, force: boolean): Promise<R> {
         const result = await rotate()
-        await audit(by, 'keys.rotate', result.active.kid, { active: result.active.kid, retired: result.retired.kid, next: result.next.kid, force })
+        await recordRotation(by, result, force)
         return result
+      },
+      /** Records a rotation that happened already (the issuer's automatic rotation, by SYSTEM_ACTOR). */
+      rotated: (by: Actor, result: Rotation) => recordRotation(by, result, false),
+      /** Runs `retire` (removes a retired key from the ring now) and records the key removed. */
+      async retire<R extends { kid: string, createdAt: string, retiredAt?: string }> (by: Actor, retire: () => Promise<R>): Promise<R> {
+        const removed = await retire()
+        await audit(by, 'keys.retire', removed.kid, { createdAt: removed.createdAt, ...(removed.retiredAt && { retiredAt: removed.retiredAt }) })
+        return removed
       }
     }
   }

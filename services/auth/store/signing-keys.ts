@@ -2,7 +2,7 @@
 // with AES-256-GCM (key-encryption.ts), so that several auth replicas share one ring. Each replica
 // polls `version()` (kids and states: a few short rows) and reloads when it changed.
 //
-// Rotation is coordinated: it re-reads the ring, applies the shared plan (plugins/issuer/
+// Rotation (and retiring a key early) is coordinated: it re-reads the ring, applies the shared plan (plugins/issuer/
 // key-rotation.ts) and writes it in one transaction that holds a ring-wide lock. A replica that
 // rotates right after another finds a next key that is too young and is refused, so two replicas
 // racing never rotate twice.
@@ -13,7 +13,7 @@ import createError from '@fastify/error'
 import { KeyRingMissingError } from '../../../plugins/issuer/errors.js'
 import { KeyRecordSchema, newKeyRecord, type KeyRecord, type LoadedKey } from '../../../plugins/issuer/key-files.js'
 import { generatePrivateKeyPem, parseSigningKey } from '../../../plugins/issuer/key-material.js'
-import { applyRotation, planRotation } from '../../../plugins/issuer/key-rotation.js'
+import { applyRotation, planRetirement, planRotation } from '../../../plugins/issuer/key-rotation.js'
 import type { KeyStore } from '../../../plugins/issuer/key-store.js'
 import { openPrivateKey, sealPrivateKey } from './key-encryption.js'
 import { withRingLock } from './ring-lock.js'
@@ -124,6 +124,11 @@ export function createDatabaseKeyStore (db: Kysely<Database>, options: DatabaseK
       await updateState(trx, result.retired)
       if (result.pruned.length > 0) await trx.deleteFrom('signing_keys').where('kid', 'in', result.pruned).execute()
       return result
+    }),
+    retire: (kid) => locked(async (trx) => {
+      const { removed } = planRetirement((await readRows(trx)).map(toRecord), kid)
+      await trx.deleteFrom('signing_keys').where('kid', '=', kid).execute()
+      return removed
     })
   }
 

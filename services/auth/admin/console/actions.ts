@@ -53,5 +53,11 @@ export const CONSOLE_ACTIONS: Record<string, ConsoleAction> = {
   'client-enable': { method: 'POST', path: (f) => `${client(f)}/enable`, done: (f) => `Client ${f.clientId} enabled.` },
   'client-delete': { method: 'DELETE', path: client, confirm: (f) => `Delete ${f.clientId} and revoke its tokens?`, done: (f) => `Client ${f.clientId} deleted.` },
   'client-rotate': { method: 'POST', path: (f) => `${client(f)}/rotate-secret`, confirm: (f) => `Rotate the secret of ${f.clientId}? The old one stops working.`, done: (f) => `New secret of ${f.clientId}:` },
-  'keys-rotate': { method: 'POST', path: () => '/api/keys/rotate', body: (f) => ({ force: f.force === 'on' }), confirm: () => 'Rotate the signing keys now?', done: () => 'Keys rotated.' }
+  'keys-rotate': { method: 'POST', path: () => '/api/keys/rotate', body: (f) => ({ force: f.force === 'on' }), confirm: () => 'Rotate the signing keys now?', done: () => 'Keys rotated.' },
+  'key-retire': {
+    method: 'POST',
+    path: (f) => `/api/keys/${encodeURIComponent(String(f.kid))}/retire`,
+    confirm: (f) => `Retire the key ${f.kid} now? Tokens it signed stop verifying once verifiers refetch the JWKS.`,
+    done: (f) => `Key ${f.kid} retired: removed from the JWKS.`
+  }
 }

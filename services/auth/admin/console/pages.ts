@@ -28,11 +28,17 @@ ${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="
 <button type="submit"${danger ? html` class="danger"` : ''}>${label}</button></form>`
 }
 
+/** The question's first sentence, as the answer: "Disable walt and end every session?" → "disable walt and end every session" (names keep their case). */
+const buttonText = (question: string) => {
+  const ask = question.split('?')[0]!
+  return ask.charAt(0).toLowerCase() + ask.slice(1)
+}
+
 export function confirmPage (session: ConsoleSession, op: string, question: string, fields: Record<string, string>, returnTo: string): string {
   return page('Confirm', html`<h1>Confirm</h1><p>${question}</p>
 <form method="post" action="/console/action/${op}"><input type="hidden" name="_csrf" value="${session.csrf}"><input type="hidden" name="confirmed" value="yes">
 ${Object.entries({ ...fields, returnTo }).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
-<button type="submit" class="danger">Yes, ${question.replace(/\?$/, '').toLowerCase()}</button> <a href="${returnTo}">Cancel</a></form>`, session)
+<button type="submit" class="danger">Yes, ${buttonText(question)}</button> <a href="${returnTo}">Cancel</a></form>`, session)
 }
 
 export function messagePage (title: string, message: string, link?: { href: string, text: string }, refresh?: string): string {

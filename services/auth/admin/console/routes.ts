@@ -286,7 +286,8 @@ ${nextLink('/console/clients', { search }, data.next)}
     return render(reply, session, 'Keys', 'keys', html`<h1>Signing keys</h1>
 ${table(data.items as Array<{ kid: string, state: string, createdAt: string, activatedAt?: string, retiredAt?: string }>, [
   ['kid', (row) => html`<code>${row.kid}</code>`], ['State', (row) => row.state], ['Created', (row) => row.createdAt],
-  ['Activated', (row) => row.activatedAt ?? ''], ['Retired', (row) => row.retiredAt ?? '']
+  ['Activated', (row) => row.activatedAt ?? ''], ['Retired', (row) => row.retiredAt ?? ''],
+  ['', (row) => row.state === 'retired' ? actionButton(session, 'key-retire', 'Remove now', { kid: row.kid, returnTo: '/console/keys' }, true) : '']
 ])}
 <form method="post" action="/console/action/keys-rotate"><input type="hidden" name="_csrf" value="${session.csrf}"><input type="hidden" name="returnTo" value="/console/keys">
 <label><input type="checkbox" name="force"> even if the next key is young</label> <button type="submit" class="danger">Rotate now</button></form>`)

@@ -1,4 +1,4 @@
-// /api/keys (list with state, rotate now), /api/revocations (recent events of the feed) and
+// /api/keys (list with state, rotate now, retire a retired key now), /api/revocations (recent events of the feed) and
 // /api/audit (the audit trail: filters and paging, as JSON or as JSON lines).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
@@ -33,6 +33,18 @@ export const keysAndEventsRoutes: FastifyPluginAsyncTypebox<{ actions: AdminActi
     const result = await actions.keys.rotate(request.admin, () => fastify.issuer.rotateKeys({ force }), force)
     return { active: result.active.kid, retired: result.retired.kid, next: result.next.kid, pruned: result.pruned }
   })
+
+  fastify.post('/api/keys/:kid/retire', {
+    config: { access: 'destructive' },
+    schema: {
+      tags: ['keys'],
+      summary: 'Retire a retired key now: removed from the ring and the JWKS before its window ends (a suspected compromise)',
+      description: 'Tokens it signed stop verifying once verifiers refetch the JWKS (JWKS_MAX_AGE); other replicas follow within KEYS_RELOAD_INTERVAL. ' +
+        '409 ISSUER_KEY_NOT_RETIRED for the active key (rotate first) and the next key; 404 ISSUER_KEY_NOT_FOUND for a kid the ring does not hold.',
+      params: Type.Object({ kid: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+      response: { 200: KeySchema, 404: ErrorSchema, 409: ErrorSchema, ...errors }
+    }
+  }, async (request) => actions.keys.retire(request.admin, () => fastify.issuer.retireKey(request.params.kid)))
 
   fastify.get('/api/revocations', {
     config: { access: 'read' },
