@@ -31,7 +31,7 @@ function pageErrorHandler (err: FastifyError, request: FastifyRequest, reply: Fa
     return page(reply, statusCode,
       errorPage('Sign-in is not available', 'Something went wrong on our side. Please try again in a moment.', statusCode === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR'))
   }
-  return page(reply, statusCode, errorPage('This request cannot be used', err.message, err.code ?? 'BAD_REQUEST'))
+  return page(reply, statusCode, errorPage('This request cannot be used', err.message, err.code))
 }
 
 /** Form bodies, the page headers on every answer, errors as pages; `issuer`'s scheme says whether pages are served over https. */
