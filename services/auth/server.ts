@@ -22,6 +22,11 @@ await runOrExit(async () => {
   const keys = devMode ? await openKeyRing(options) : undefined
   const created = keys ? await keys.ensure().then(({ created }) => created).finally(keys.close) : false
   const app = await buildApp({ ...options, logger: loggerOptions(env.LOG_LEVEL, devMode) })
+  // The admin API and console: a listener of their own, closed before the store they share. It is
+  // built once the public listener knows its address (its verifier reads this replica's JWKS
+  // there); a ready instance takes no new hooks, so the closing hook comes first.
+  const adminListener: { app?: Awaited<ReturnType<typeof buildAdminApp>> } = {}
+  app.addHook('preClose', async () => { await adminListener.app?.close() })
   await app.ready()
   if (created) app.log.info({ keys: keys?.where }, `generated development signing keys (${keys?.protection})`)
 
@@ -35,8 +40,6 @@ await runOrExit(async () => {
     if (example !== 'present') app.log.info(`example web app client ${example} (secret in data/example-web-app.json): run \`npm run dev:web\` and open http://127.0.0.1:3005`)
   }
   await listenWithGrace(app, env.HOST, env.AUTH_PORT)
-  // The admin API and console: a listener of their own, closed before the store they share.
-  const admin = await buildAdminApp(app, { ...adminAppOptions(env, localUrl(app)), logger: loggerOptions(env.LOG_LEVEL, devMode) })
-  app.addHook('preClose', () => admin.close())
-  await admin.listen({ host: env.ADMIN_HOST, port: env.ADMIN_PORT })
+  adminListener.app = await buildAdminApp(app, { ...adminAppOptions(env, localUrl(app)), logger: loggerOptions(env.LOG_LEVEL, devMode) })
+  await adminListener.app.listen({ host: env.ADMIN_HOST, port: env.ADMIN_PORT })
 })
