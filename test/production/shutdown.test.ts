@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { addUser, buildAuth, COOKIE_SECRET, captureLogs, childProcessEnv, makeKeysDir, reservePort, startAuth, testDir } from '../helper.js'
 
-interface LogLine { msg?: string, signal?: string, url?: string, req?: { url?: string } }
+interface LogLine { msg?: string, signal?: string, url?: string, reqId?: string, req?: { url?: string } }
 
 t.test('SIGTERM during a login: the login answers 200, then the process exits 0', async (t) => {
   const databaseUrl = `sqlite:${join(testDir(t), 'auth.sqlite')}`
@@ -42,7 +42,8 @@ t.test('SIGTERM during a login: the login answers 200, then the process exits 0'
     }
   }
 
-  await logged((line) => /Server listening/.test(line.msg ?? ''))
+  // Both listeners: the public one, then the admin one (whose verifier first reads the JWKS and the feed).
+  await logged(() => lines.filter((line) => /Server listening/.test(line.msg ?? '')).length === 2)
   const answer = fetch(`${url}/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'correct horse battery' })
   })
@@ -56,7 +57,8 @@ t.test('SIGTERM during a login: the login answers 200, then the process exits 0'
   t.match(await response.json(), { token_type: 'Bearer', access_token: /^ey/ })
   t.equal(await exited, 0, 'exit code 0')
   const closing = lines.findIndex((line) => line.msg === 'closing' && line.signal === 'SIGTERM')
-  const completed = lines.findIndex((line) => line.msg === 'request completed')
+  const login = lines.find((line) => line.msg === 'incoming request' && line.req?.url === '/auth/login')!
+  const completed = lines.findIndex((line) => line.msg === 'request completed' && line.reqId === login.reqId)
   t.ok(closing >= 0, 'the server logged its SIGTERM')
   t.ok(closing < completed, 'the close began while the login was still running')
   t.equal(stderr, '')
